@@ -1,0 +1,150 @@
+// The broker's view of topics: a cache over the metadata store's TopicStore, with Kafka's rules
+// for names, partition counts and configs applied in one place. Handlers (Metadata, CreateTopics,
+// DeleteTopics, configs) go through here, never to the store directly.
+import { randomUUID } from 'node:crypto';
+import type { MetadataStore, TopicRecord } from '../metadata/types.js';
+import { kafkaError } from '../protocol/errors.js';
+import { validateTopicConfig, validateTopicName } from './topic-config.js';
+
+export interface CreateTopicOptions {
+  name: string;
+  partitions: number;
+  configs?: Record<string, string>;
+  validateOnly?: boolean;
+}
+
+/** Partition count limit per topic: a guard against typos like 100000, not a design limit. */
+export const MAX_PARTITIONS = 10_000;
+
+export class TopicCatalog {
+  private byName = new Map<string, TopicRecord>();
+  private byId = new Map<string, TopicRecord>();
+  private loaded = false;
+  private readonly creating = new Map<string, Promise<TopicRecord>>();
+  /** Called after a topic is created, deleted or changed (partition logs react to it). */
+  onChange?: (event: 'created' | 'deleted' | 'changed', topic: TopicRecord) => void;
+
+  constructor(private readonly store: MetadataStore) {}
+
+  /** Reloads every topic from the store (start-up; other agents' changes in cluster mode). */
+  async refresh(): Promise<void> {
+    const topics = await this.store.topics.listTopics();
+    this.byName = new Map(topics.map((t) => [t.name, t]));
+    this.byId = new Map(topics.map((t) => [t.id, t]));
+    this.loaded = true;
+  }
+
+  private async ensureLoaded(): Promise<void> {
+    if (!this.loaded) await this.refresh();
+  }
+
+  async list(): Promise<TopicRecord[]> {
+    await this.ensureLoaded();
+    return [...this.byName.values()].sort((a, b) => (a.name < b.name ? -1 : 1));
+  }
+
+  async get(name: string): Promise<TopicRecord | undefined> {
+    await this.ensureLoaded();
+    return this.byName.get(name);
+  }
+
+  async getById(id: string): Promise<TopicRecord | undefined> {
+    await this.ensureLoaded();
+    return this.byId.get(id);
+  }
+
+  /** Checks a creation request; throws KafkaError with Kafka's code and a message that says why. */
+  validateCreate(opts: CreateTopicOptions): void {
+    const nameError = validateTopicName(opts.name);
+    if (nameError) throw kafkaError('INVALID_TOPIC_EXCEPTION', nameError);
+    if (!Number.isInteger(opts.partitions) || opts.partitions < 1) {
+      throw kafkaError('INVALID_PARTITIONS', `number of partitions must be at least 1, got ${opts.partitions}`);
+    }
+    if (opts.partitions > MAX_PARTITIONS) {
+      throw kafkaError('INVALID_PARTITIONS', `number of partitions must be at most ${MAX_PARTITIONS}, got ${opts.partitions}`);
+    }
+    for (const [k, v] of Object.entries(opts.configs ?? {})) {
+      const err = validateTopicConfig(k, v);
+      if (err) throw kafkaError('INVALID_CONFIG', err);
+    }
+  }
+
+  /** Creates a topic; concurrent creations of one name share one attempt. */
+  async create(opts: CreateTopicOptions): Promise<TopicRecord> {
+    await this.ensureLoaded();
+    this.validateCreate(opts);
+    if (this.byName.has(opts.name)) throw kafkaError('TOPIC_ALREADY_EXISTS', `topic '${opts.name}' already exists`);
+    if (opts.validateOnly) return { id: randomUUID(), name: opts.name, partitions: opts.partitions, configs: opts.configs ?? {} };
+    const pending = this.creating.get(opts.name);
+    if (pending) {
+      await pending.catch(() => undefined);
+      throw kafkaError('TOPIC_ALREADY_EXISTS', `topic '${opts.name}' already exists`);
+    }
+    const attempt = this.store.topics
+      .createTopic({ name: opts.name, id: randomUUID(), partitions: opts.partitions, configs: opts.configs ?? {} })
+      .then((t) => {
+        this.byName.set(t.name, t);
+        this.byId.set(t.id, t);
+        this.onChange?.('created', t);
+        return t;
+      })
+      .catch(async (err) => {
+        if ((err as Error).name === 'TopicExistsError') {
+          await this.refresh();
+          throw kafkaError('TOPIC_ALREADY_EXISTS', `topic '${opts.name}' already exists`);
+        }
+        throw err;
+      })
+      .finally(() => this.creating.delete(opts.name));
+    this.creating.set(opts.name, attempt);
+    return attempt;
+  }
+
+  /** Returns the topic, creating it with the broker defaults when it is unknown and allowed. */
+  async getOrCreate(name: string, partitions: number): Promise<TopicRecord> {
+    const t = await this.get(name);
+    if (t) return t;
+    try {
+      return await (this.creating.get(name) ?? this.create({ name, partitions }));
+    } catch (err) {
+      const again = await this.get(name);
+      if (again) return again;
+      throw err;
+    }
+  }
+
+  async delete(id: string): Promise<TopicRecord> {
+    await this.ensureLoaded();
+    const t = this.byId.get(id);
+    if (!t) throw kafkaError('UNKNOWN_TOPIC_ID', `no topic with id ${id}`);
+    await this.store.topics.deleteTopic(id);
+    this.byName.delete(t.name);
+    this.byId.delete(id);
+    this.onChange?.('deleted', t);
+    return t;
+  }
+
+  async setConfigs(id: string, configs: Record<string, string>): Promise<void> {
+    const t = this.byId.get(id);
+    if (!t) throw kafkaError('UNKNOWN_TOPIC_OR_PARTITION', `no topic with id ${id}`);
+    await this.store.topics.setTopicConfigs(id, configs);
+    const next = { ...t, configs: { ...configs } };
+    this.byName.set(t.name, next);
+    this.byId.set(id, next);
+    this.onChange?.('changed', next);
+  }
+
+  async addPartitions(id: string, total: number): Promise<void> {
+    const t = this.byId.get(id);
+    if (!t) throw kafkaError('UNKNOWN_TOPIC_OR_PARTITION', `no topic with id ${id}`);
+    if (total <= t.partitions) {
+      throw kafkaError('INVALID_PARTITIONS', `topic '${t.name}' has ${t.partitions} partitions; the new count must be larger, got ${total}`);
+    }
+    if (total > MAX_PARTITIONS) throw kafkaError('INVALID_PARTITIONS', `number of partitions must be at most ${MAX_PARTITIONS}`);
+    await this.store.topics.addPartitions(id, total);
+    const next = { ...t, partitions: total };
+    this.byName.set(t.name, next);
+    this.byId.set(id, next);
+    this.onChange?.('changed', next);
+  }
+}

@@ -1,0 +1,195 @@
+"""Drives confluent-kafka (librdkafka's Python client) for StreamHouse tests.
+
+Reads one JSON request on stdin: {"bootstrap": "host:port", "actions": [...]}, runs the actions in
+order and prints one JSON document on stdout: {"results": [...]}, one result per action. An
+action that fails gives {"ok": false, "error": {...}} and the later actions still run, so a test
+sees every outcome. Exit codes: 0 ran, 2 bad request, 3 confluent_kafka cannot be imported.
+
+Actions (every one takes an optional "config" dict of librdkafka properties):
+  {"op": "produce", "topic", "messages": [{"value", "key"?, "partition"?, "headers"?: {k: v}}],
+   "transactionalId"?, "abort"?: bool}
+      -> {"ok", "delivered": [{"partition", "offset", "error"}]}  (with "abort", ok once aborted)
+  {"op": "consume", "topics": [...], "group"?, "maxMessages", "timeoutS"?,
+   "assign"?: [{"topic", "partition", "offset"}]}
+      -> {"ok", "messages": [{"topic", "partition", "offset", "key", "value", "headers", "timestamp"}]}
+  {"op": "createTopics", "topics": [{"name", "partitions"?, "replicationFactor"?, "config"?}]}
+  {"op": "deleteTopics", "topics": [names]}          -> {"ok", "topics": {name: null | error}}
+  {"op": "metadata", "topic"?}                       -> {"ok", "brokers": [...], "topics": {...}}
+Keys and values are UTF-8 strings (or null).
+"""
+
+import json
+import sys
+import time
+
+try:
+    import confluent_kafka
+    from confluent_kafka import Consumer, KafkaError, KafkaException, Producer, TopicPartition
+    from confluent_kafka.admin import AdminClient, NewTopic
+except ImportError as exc:  # the TS side turns this into an install hint
+    print(json.dumps({"missingModule": str(exc)}))
+    sys.exit(3)
+
+
+def error_json(err):
+    if isinstance(err, KafkaException) and err.args and isinstance(err.args[0], KafkaError):
+        err = err.args[0]
+    if isinstance(err, KafkaError):
+        return {"code": err.code(), "name": err.name(), "message": err.str(), "retriable": err.retriable()}
+    return {"code": None, "name": type(err).__name__, "message": str(err)}
+
+
+def text(b):
+    return None if b is None else b.decode("utf-8", errors="replace")
+
+
+def produce(bootstrap, action):
+    conf = {"bootstrap.servers": bootstrap, **action.get("config", {})}
+    txn = action.get("transactionalId")
+    if txn:
+        conf["transactional.id"] = txn
+    producer = Producer(conf)
+    delivered = []
+
+    def on_delivery(err, msg):
+        delivered.append({
+            "partition": msg.partition(),
+            "offset": msg.offset() if err is None else None,
+            "error": None if err is None else error_json(err),
+        })
+
+    timeout = action.get("timeoutS", 30)
+    if txn:
+        producer.init_transactions(timeout)
+        producer.begin_transaction()
+    for m in action["messages"]:
+        kwargs = {"value": m.get("value"), "on_delivery": on_delivery}
+        if m.get("key") is not None:
+            kwargs["key"] = m["key"]
+        if m.get("partition") is not None:
+            kwargs["partition"] = m["partition"]
+        if m.get("headers"):
+            kwargs["headers"] = list(m["headers"].items())
+        producer.produce(action["topic"], **kwargs)
+        producer.poll(0)
+    if txn:
+        if action.get("abort"):
+            producer.abort_transaction(timeout)
+        else:
+            producer.commit_transaction(timeout)
+    left = producer.flush(timeout)
+    if left:
+        raise RuntimeError(f"{left} messages still undelivered after {timeout} s")
+    # An abort purges the messages not yet delivered (_PURGE_QUEUE): that is its success.
+    aborted = bool(txn and action.get("abort"))
+    return {"ok": aborted or all(d["error"] is None for d in delivered), "delivered": delivered}
+
+
+def consume(bootstrap, action):
+    conf = {
+        "bootstrap.servers": bootstrap,
+        "group.id": action.get("group", "confluent-driver"),
+        "auto.offset.reset": "earliest",
+        "enable.partition.eof": False,
+        **action.get("config", {}),
+    }
+    consumer = Consumer(conf)
+    messages = []
+    try:
+        if action.get("assign"):
+            consumer.assign([TopicPartition(a["topic"], a["partition"], a.get("offset", -2)) for a in action["assign"]])
+        else:
+            consumer.subscribe(action["topics"])
+        deadline = time.monotonic() + action.get("timeoutS", 30)
+        want = action["maxMessages"]
+        while len(messages) < want and time.monotonic() < deadline:
+            msg = consumer.poll(min(1.0, max(0.0, deadline - time.monotonic())))
+            if msg is None:
+                continue
+            if msg.error():
+                raise KafkaException(msg.error())
+            messages.append({
+                "topic": msg.topic(),
+                "partition": msg.partition(),
+                "offset": msg.offset(),
+                "key": text(msg.key()),
+                "value": text(msg.value()),
+                "headers": {k: text(v) for k, v in (msg.headers() or [])},
+                "timestamp": msg.timestamp()[1],
+            })
+    finally:
+        consumer.close()
+    return {"ok": len(messages) == action["maxMessages"], "messages": messages}
+
+
+def admin_client(bootstrap, action):
+    return AdminClient({"bootstrap.servers": bootstrap, **action.get("config", {})})
+
+
+def wait_all(futures, timeout):
+    out = {}
+    for name, fut in futures.items():
+        try:
+            fut.result(timeout)
+            out[name] = None
+        except Exception as exc:  # noqa: BLE001 - every error is reported, per topic
+            out[name] = error_json(exc)
+    return {"ok": all(v is None for v in out.values()), "topics": out}
+
+
+def create_topics(bootstrap, action):
+    new = [
+        NewTopic(t["name"], num_partitions=t.get("partitions", 1), replication_factor=t.get("replicationFactor", 1), config=t.get("config", {}))
+        for t in action["topics"]
+    ]
+    admin = admin_client(bootstrap, action)  # must outlive the futures, or they fail with _DESTROY
+    return wait_all(admin.create_topics(new, operation_timeout=10), action.get("timeoutS", 30))
+
+
+def delete_topics(bootstrap, action):
+    admin = admin_client(bootstrap, action)
+    return wait_all(admin.delete_topics(action["topics"], operation_timeout=10), action.get("timeoutS", 30))
+
+
+def metadata(bootstrap, action):
+    md = admin_client(bootstrap, action).list_topics(topic=action.get("topic"), timeout=action.get("timeoutS", 30))
+    return {
+        "ok": True,
+        "clusterId": md.cluster_id,
+        "controllerId": md.controller_id,
+        "brokers": [{"id": b.id, "host": b.host, "port": b.port} for b in md.brokers.values()],
+        "topics": {
+            name: {
+                "error": None if t.error is None else error_json(t.error),
+                "partitions": {str(p.id): {"leader": p.leader, "replicas": p.replicas, "isrs": p.isrs} for p in t.partitions.values()},
+            }
+            for name, t in md.topics.items()
+        },
+    }
+
+
+ACTIONS = {"produce": produce, "consume": consume, "createTopics": create_topics, "deleteTopics": delete_topics, "metadata": metadata}
+
+
+def main():
+    try:
+        request = json.load(sys.stdin)
+        bootstrap = request["bootstrap"]
+        actions = request["actions"]
+        unknown = [a.get("op") for a in actions if a.get("op") not in ACTIONS]
+        if unknown:
+            raise ValueError(f"unknown op(s) {unknown}; known: {sorted(ACTIONS)}")
+    except (ValueError, KeyError, TypeError) as exc:
+        print(json.dumps({"badRequest": str(exc)}))
+        sys.exit(2)
+    results = []
+    for action in actions:
+        try:
+            results.append(ACTIONS[action["op"]](bootstrap, action))
+        except Exception as exc:  # noqa: BLE001 - reported to the test, which decides
+            results.append({"ok": False, "error": error_json(exc)})
+    print(json.dumps({"results": results, "version": confluent_kafka.version()[0], "librdkafka": confluent_kafka.libversion()[0]}))
+
+
+if __name__ == "__main__":
+    main()
