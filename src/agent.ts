@@ -46,7 +46,7 @@ export async function startAgent(config: BrokerConfig, log: Logger = createLogge
     // The advertised port is only known after listening when port 0 was asked for.
     const self = { nodeId: config.nodeId, host: config.advertisedHost, port: config.advertisedPort, rack: null };
     const cluster = new SingleNodeClusterView(store.getClusterId(), self);
-    const context: BrokerContext = { config, profile: PROFILES[config.profile], cluster, topics };
+    const context: BrokerContext = { config, profile: PROFILES[config.profile], cluster, topics, store };
 
     const registry = buildHandlerRegistry(context);
     const dispatcher = new Dispatcher(registry, log);

@@ -209,3 +209,16 @@ test('a WAL smaller than one file rolls under pressure so releases can free it',
   assert.ok(!existsSync(join(dir, fileName(1))));
   await wal.close();
 });
+
+test('a record larger than segmentBytes gets a file of its own', async (t) => {
+  const dir = tempDir(t);
+  const wal = await WriteAheadLog.open({ dir, syncMode: 'never', segmentBytes: 200 });
+  const a = await wal.append(record(0, 10));
+  const big = await wal.append(record(1, 1000));
+  const c = await wal.append(record(2, 10));
+  assert.deepEqual([a.file, big.file, c.file], [1, 2, 3]);
+  await wal.close();
+  const again = await WriteAheadLog.open({ dir, segmentBytes: 200 });
+  assert.deepEqual((await collect(again.recover())).map((r) => r.data.length), [10, 1000, 10]);
+  await again.close();
+});

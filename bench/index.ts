@@ -1,0 +1,40 @@
+// npm run bench: runs every benchmark section, prints a table per section and one JSON document.
+//   node dist/bench/index.js [section ...]   sections: codec (more are added as issues land)
+import { runCodecBench } from './codec.js';
+
+type Row = Record<string, string | number>;
+
+function table(title: string, rows: Row[]): void {
+  console.log(`\n## ${title}\n`);
+  if (rows.length === 0) return;
+  const cols = Object.keys(rows[0]);
+  const fmt = (v: string | number) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(1)) : v);
+  const widths = cols.map((c) => Math.max(c.length, ...rows.map((r) => fmt(r[c]).length)));
+  const line = (cells: string[]) => '| ' + cells.map((c, i) => c.padEnd(widths[i])).join(' | ') + ' |';
+  console.log(line(cols));
+  console.log('|' + widths.map((w) => '-'.repeat(w + 2)).join('|') + '|');
+  for (const r of rows) console.log(line(cols.map((c) => fmt(r[c]))));
+}
+
+async function main(): Promise<void> {
+  const wanted = new Set(process.argv.slice(2));
+  const all = wanted.size === 0;
+  const results: Record<string, unknown> = { node: process.version, date: new Date().toISOString() };
+  if (all || wanted.has('codec')) {
+    const codec = runCodecBench();
+    console.log('\nDecode returns record batches as views of the frame (no copy), hence the large decode rates.');
+    table('Codec throughput (MB/s of wire bytes, one core)', codec.map((r) => ({
+      message: `${r.name} v${r.version}`,
+      bytes: r.messageBytes,
+      'encode MB/s': r.encodeMBps,
+      'decode MB/s': r.decodeMBps,
+    })));
+    results.codec = codec;
+  }
+  console.log('\n```json\n' + JSON.stringify(results, (_k, v) => (typeof v === 'bigint' ? String(v) : v), 2) + '\n```');
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
