@@ -22,6 +22,8 @@ interface Slot {
 export class Connection {
   private readonly frames: FrameReader;
   private readonly queue: Slot[] = [];
+  /** Frames read while the queue was full; started as answers leave. */
+  private readonly waiting: Buffer[] = [];
   private readonly abort = new AbortController();
   private pausedForQueue = false;
   private pausedForWrite = false;
@@ -66,7 +68,8 @@ export class Connection {
     }
     for (const frame of frames) {
       if (this.closed || !this.reading) return;
-      this.start(frame);
+      if (this.queue.length >= this.limits.maxQueuedRequests) this.waiting.push(frame);
+      else this.start(frame);
     }
   }
 
@@ -96,13 +99,16 @@ export class Connection {
     while (!this.closed && this.queue.length > 0 && this.queue[0].done) {
       const slot = this.queue.shift()!;
       if (slot.response !== null && !this.socket.write(slot.response)) this.pausedForWrite = true;
+      while (this.waiting.length > 0 && this.queue.length < this.limits.maxQueuedRequests) {
+        this.start(this.waiting.shift()!);
+      }
     }
     this.updateFlow();
   }
 
   private updateFlow(): void {
     if (this.closed) return;
-    this.pausedForQueue = this.queue.length >= this.limits.maxQueuedRequests;
+    this.pausedForQueue = this.queue.length + this.waiting.length >= this.limits.maxQueuedRequests;
     if (!this.reading || this.pausedForQueue || this.pausedForWrite) this.socket.pause();
     else this.socket.resume();
   }
@@ -119,6 +125,7 @@ export class Connection {
     if (this.closed) return;
     this.closed = true;
     this.queue.length = 0;
+    this.waiting.length = 0;
     this.abort.abort();
     this.onClose(this);
   }
@@ -126,7 +133,7 @@ export class Connection {
   /** Resolves once every request received so far has been answered (or the socket closed). */
   async drain(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    while (!this.closed && this.queue.length > 0 && Date.now() < deadline) {
+    while (!this.closed && this.queue.length + this.waiting.length > 0 && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 10));
     }
   }
