@@ -1,6 +1,8 @@
 // npm run bench: runs every benchmark section, prints a table per section and one JSON document.
-//   node dist/bench/index.js [section ...]   sections: codec (more are added as issues land)
+//   node dist/bench/index.js [section ...]   sections: codec, kafka (more are added as issues land)
+// BENCH_RECORDS sets the record count of the Kafka comparison (default 200000 of 1 KiB).
 import { runCodecBench } from './codec.js';
+import { runPerfCompare } from './perf-compare.js';
 
 type Row = Record<string, string | number>;
 
@@ -30,6 +32,13 @@ async function main(): Promise<void> {
       'decode MB/s': r.decodeMBps,
     })));
     results.codec = codec;
+  }
+  if (all || wanted.has('kafka')) {
+    const records = Number(process.env.BENCH_RECORDS ?? 200_000);
+    const perf = await runPerfCompare({ records, recordSize: 1024, partitions: [1, 16] });
+    table(`Against Apache Kafka: ${records} records of 1 KiB, acks=all, Java perf tools`, perf.rows.map((r) => ({ ...r })));
+    table('Ratios (StreamHouse / Kafka; throughput > 1 is better, p99 and RSS < 1 are better)', perf.ratios);
+    results.kafka = perf;
   }
   console.log('\n```json\n' + JSON.stringify(results, (_k, v) => (typeof v === 'bigint' ? String(v) : v), 2) + '\n```');
 }
