@@ -7,18 +7,36 @@ import { createLogger, type Logger } from './observability/logger.js';
 import { openMetadataStore } from './metadata/index.js';
 import type { MetadataStore } from './metadata/types.js';
 import { TopicCatalog } from './log/topic-catalog.js';
+import { PartitionLogManager, openWal } from './log/log-manager.js';
+import { openObjectStore } from './s3/index.js';
 import { PROFILES } from './log/topic-config.js';
 import { SingleNodeClusterView } from './cluster/cluster-view.js';
 import { buildHandlerRegistry } from './handlers/index.js';
 import type { BrokerContext } from './handlers/context.js';
 import { Dispatcher } from './server/dispatcher.js';
 import { KafkaServer } from './server/server.js';
+import { BrokerMetrics, hasPoolStats } from './observability/metrics.js';
+import { AdminHttpServer, Readiness } from './observability/http.js';
+import { RegistryServer, SchemaRegistry } from './registry/index.js';
+import { GroupCoordinator } from './coordinator/group/coordinator.js';
+import { ProducerStateManager } from './coordinator/producer/producer-state-manager.js';
+import { TxnCoordinator } from './coordinator/txn/txn-coordinator.js';
+import { ProducerIdManager } from './coordinator/txn/producer-id-manager.js';
+import { LogMarkerWriter } from './coordinator/txn/log-marker-writer.js';
+import { groupConfigFrom } from './coordinator/group/config.js';
 
 export interface RunningAgent {
   readonly config: BrokerConfig;
   readonly kafkaPort: number;
   readonly log: Logger;
   readonly context: BrokerContext;
+  /** Bound port of the admin HTTP listener (/metrics, /health, /ready). */
+  readonly httpPort: number;
+  readonly metrics: BrokerMetrics;
+  readonly readiness: Readiness;
+  /** Bound port of the schema registry REST listener. */
+  readonly registryPort: number;
+  readonly schemaRegistry: SchemaRegistry;
   stop(): Promise<void>;
 }
 
@@ -37,8 +55,12 @@ export async function startAgent(config: BrokerConfig, log: Logger = createLogge
     if (config.metadata.startsWith('sqlite:') || config.objects.startsWith('file:')) {
       mkdirSync(config.dataDir, { recursive: true });
     }
+    const metrics = new BrokerMetrics();
+    const readiness = new Readiness();
     const store: MetadataStore = await openMetadataStore(config.metadata);
     teardown.push(() => store.close());
+    if (hasPoolStats(store)) metrics.setPoolStatsSource(store);
+    readiness.add('metadata', () => store.ping());
 
     const topics = new TopicCatalog(store);
     await topics.refresh();
@@ -46,10 +68,63 @@ export async function startAgent(config: BrokerConfig, log: Logger = createLogge
     // The advertised port is only known after listening when port 0 was asked for.
     const self = { nodeId: config.nodeId, host: config.advertisedHost, port: config.advertisedPort, rack: null };
     const cluster = new SingleNodeClusterView(store.getClusterId(), self);
-    const context: BrokerContext = { config, profile: PROFILES[config.profile], cluster, topics, store };
+    // Partition logs: object store, WAL (under the data dir), then the logs themselves, recovered
+    // from committed segments and the WAL before the listener accepts a request.
+    const objects = await openObjectStore(config.objects, {
+      s3Endpoint: config.s3Endpoint ?? undefined,
+      onRequest: (op, outcome, seconds) => metrics.objectStoreRequest(op, outcome, seconds),
+    });
+    teardown.push(() => objects.close());
+    // A HEAD of an absent key proves the store answers (and the credentials work) without writing.
+    readiness.add('objects', async () => {
+      await objects.head('streamhouse-readiness-probe');
+    });
+    // Idempotence and transactions: per-partition producer state, consulted on every append.
+    const producers = new ProducerStateManager();
+    producers.startExpiration();
+    teardown.push(async () => producers.stop());
+    let logs: PartitionLogManager | undefined;
+    const wal = await openWal(`${config.dataDir}/wal`, PROFILES[config.profile], log, () => logs?.onWalPressure());
+    logs = new PartitionLogManager({
+      store,
+      objects,
+      wal,
+      brokerProfile: PROFILES[config.profile],
+      log,
+      onLeaderEpoch: (topicId, partition, epoch) => cluster.setLeaderEpoch(topicId, partition, epoch),
+      producerState: producers,
+    });
+    const partitionLogs = logs;
+    // A graceful stop uploads every tail (glacier tails exist nowhere else) and closes the WAL.
+    teardown.push(() => partitionLogs.close());
+    await partitionLogs.recover();
+    const previousOnChange = topics.onChange;
+    topics.onChange = (event, topic) => {
+      previousOnChange?.(event, topic);
+      partitionLogs.onTopicChange(event, topic);
+      if (event === 'deleted') producers.drop(topic.id);
+    };
+    // Consumer groups: loaded from the store before the listener opens, so members of a group
+    // that existed before a restart find it at its generation.
+    const groups = new GroupCoordinator({ store, topics, config: groupConfigFrom(config), log, nodeId: config.nodeId });
+    await groups.start();
+    teardown.push(() => groups.stop());
+    // Transactions: loaded from the store; transactions a crash left prepared are completed.
+    const transactions = new TxnCoordinator({
+      kv: store.kv,
+      producerIds: new ProducerIdManager(store.producerIds),
+      offsets: store.offsets,
+      markers: new LogMarkerWriter(partitionLogs, (id) => topics.getById(id)),
+      topicId: async (name) => (await topics.get(name))?.id ?? null,
+      log: log.child({ component: 'txn' }),
+    });
+    producers.verifier = transactions;
+    await transactions.start();
+    teardown.push(() => transactions.stop());
+    const context: BrokerContext = { config, profile: PROFILES[config.profile], cluster, topics, store, logs: partitionLogs, groups, transactions, producers };
 
     const registry = buildHandlerRegistry(context);
-    const dispatcher = new Dispatcher(registry, log);
+    const dispatcher = new Dispatcher(registry, log, { onRequest: (k, v, s, e) => metrics.request(k, v, s, e) });
     const server = new KafkaServer(
       dispatcher,
       {
@@ -61,14 +136,66 @@ export async function startAgent(config: BrokerConfig, log: Logger = createLogge
       },
       log,
     );
+    let lastCount = 0;
+    server.onConnectionCountChange = (n) => {
+      metrics.connectionCount(n, n > lastCount);
+      lastCount = n;
+    };
+    server.traffic = metrics;
     const bound = await listenWithFallback(server, config, log);
     teardown.push(() => server.close(config.shutdownTimeoutMs));
+    // Admin HTTP starts after the Kafka listener and stops before it (teardown runs in reverse).
+    const adminHttp = new AdminHttpServer({ host: config.host, port: config.httpPort, metrics, readiness, log });
+    const httpBound = await listenAdminHttp(adminHttp, config, log);
+    teardown.push(() => adminHttp.close());
+    const schemaRegistry = new SchemaRegistry(store.schemas);
+    const registryHttp = new RegistryServer(schemaRegistry, { host: config.host, port: config.registryPort }, log);
+    const registryBound = await listenRegistry(registryHttp, config);
+    teardown.push(() => registryHttp.close());
     if (config.kafkaPort === 0 && self.port === 0) self.port = bound.port;
-    log.info({ kafka: `${config.host}:${bound.port}`, advertised: `${self.host}:${self.port}`, metadata: redact(config.metadata), objects: config.objects, profile: config.profile }, 'StreamHouse agent started');
+    log.info({ kafka: `${config.host}:${bound.port}`, http: `${config.host}:${httpBound.port}`, advertised: `${self.host}:${self.port}`, metadata: redact(config.metadata), objects: config.objects, profile: config.profile }, 'StreamHouse agent started');
 
-    return { config, kafkaPort: bound.port, log, context, stop: stopAll };
+    return {
+      config,
+      kafkaPort: bound.port,
+      httpPort: httpBound.port,
+      registryPort: registryBound.port,
+      schemaRegistry,
+      metrics,
+      readiness,
+      log,
+      context,
+      stop: stopAll,
+    };
   } catch (err) {
     await stopAll();
+    throw err;
+  }
+}
+
+async function listenRegistry(http: RegistryServer, config: BrokerConfig) {
+  try {
+    return await http.listen();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (config.host === '::' && (code === 'EAFNOSUPPORT' || code === 'EADDRNOTAVAIL')) return http.listen('0.0.0.0');
+    if (code === 'EADDRINUSE') {
+      throw new Error(`schema registry port ${config.registryPort} is already in use: stop the other process or pass --registry-port`);
+    }
+    throw err;
+  }
+}
+
+async function listenAdminHttp(http: AdminHttpServer, config: BrokerConfig, log: Logger) {
+  try {
+    return await http.listen();
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (config.host === '::' && (code === 'EAFNOSUPPORT' || code === 'EADDRNOTAVAIL')) return http.listen('0.0.0.0');
+    if (code === 'EADDRINUSE') {
+      throw new Error(`admin HTTP port ${config.httpPort} is already in use: stop the other process or pass --http-port`);
+    }
+    log.debug({ err }, 'admin HTTP listen failed');
     throw err;
   }
 }

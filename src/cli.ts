@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// The streamhouse command (alias streamctl). `serve` runs an agent; admin commands come later.
+// The streamhouse command (alias streamctl). `serve` runs an agent; the admin commands that
+// speak the Kafka protocol to --bootstrap-server live in src/cli/.
 import { Command, Option } from 'commander';
 import { ConfigError, OPTIONS, loadConfig, type BrokerConfig } from './config.js';
-import { startAgent } from './agent.js';
 import { createLogger } from './observability/logger.js';
+import { registerCommands } from './cli/index.js';
 
 const program = new Command();
 program.name('streamhouse').description('Kafka-compatible streaming broker on object storage').version('0.1.0');
@@ -35,6 +36,8 @@ serve.action(async (opts: Record<string, unknown>, cmd: Command) => {
   const log = createLogger(config.logLevel);
   let agent;
   try {
+    // Loaded here so admin commands do not pay for the storage stack (AWS SDK, pg) at start-up.
+    const { startAgent } = await import('./agent.js');
     agent = await startAgent(config, log);
   } catch (err) {
     log.fatal({ err }, (err as Error).message);
@@ -72,6 +75,8 @@ serve.action(async (opts: Record<string, unknown>, cmd: Command) => {
 function camel(s: string): string {
   return s.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
+
+registerCommands(program);
 
 program.parseAsync(process.argv).catch((err) => {
   process.stderr.write(`streamhouse: ${(err as Error).message}\n`);

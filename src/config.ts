@@ -25,6 +25,11 @@ export interface BrokerConfig {
   maxQueuedRequestsPerConnection: number;
   shutdownTimeoutMs: number;
   logLevel: string;
+  groupInitialRebalanceDelayMs: number;
+  groupMinSessionTimeoutMs: number;
+  groupMaxSessionTimeoutMs: number;
+  groupMaxSize: number;
+  offsetsRetentionMinutes: number;
 }
 
 type Kind = 'string' | 'port' | 'int' | 'bool' | 'enum' | 'url';
@@ -65,6 +70,11 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'maxQueuedRequestsPerConnection', flag: '--max-queued-requests', env: 'STREAMHOUSE_MAX_QUEUED_REQUESTS', kind: 'int', min: 1, default: 256, description: 'Unanswered requests per connection before the broker stops reading from it.' },
   { key: 'shutdownTimeoutMs', flag: '--shutdown-timeout-ms', env: 'STREAMHOUSE_SHUTDOWN_TIMEOUT_MS', kind: 'int', min: 0, default: 30000, description: 'How long a graceful stop may take before the process exits anyway.' },
   { key: 'logLevel', flag: '--log-level', env: 'STREAMHOUSE_LOG_LEVEL', kind: 'enum', values: LOG_LEVELS, default: 'info', description: 'Log level.' },
+  { key: 'groupInitialRebalanceDelayMs', flag: '--group-initial-rebalance-delay-ms', env: 'STREAMHOUSE_GROUP_INITIAL_REBALANCE_DELAY_MS', kind: 'int', min: 0, default: 3000, description: 'group.initial.rebalance.delay.ms: how long the first rebalance of an empty group waits for more members.' },
+  { key: 'groupMinSessionTimeoutMs', flag: '--group-min-session-timeout-ms', env: 'STREAMHOUSE_GROUP_MIN_SESSION_TIMEOUT_MS', kind: 'int', min: 1, default: 6000, description: 'group.min.session.timeout.ms: smallest session timeout a classic group member may ask for.' },
+  { key: 'groupMaxSessionTimeoutMs', flag: '--group-max-session-timeout-ms', env: 'STREAMHOUSE_GROUP_MAX_SESSION_TIMEOUT_MS', kind: 'int', min: 1, default: 1800000, description: 'group.max.session.timeout.ms: largest session timeout a classic group member may ask for.' },
+  { key: 'groupMaxSize', flag: '--group-max-size', env: 'STREAMHOUSE_GROUP_MAX_SIZE', kind: 'int', min: 1, default: 2147483647, description: 'group.max.size: members a consumer group may hold.' },
+  { key: 'offsetsRetentionMinutes', flag: '--offsets-retention-minutes', env: 'STREAMHOUSE_OFFSETS_RETENTION_MINUTES', kind: 'int', min: 1, default: 10080, description: 'offsets.retention.minutes: committed offsets of an empty group are kept this long.' },
 ];
 
 export class ConfigError extends Error {}

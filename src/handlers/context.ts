@@ -5,6 +5,10 @@ import type { TopicCatalog } from '../log/topic-catalog.js';
 import type { DurabilityProfile } from '../log/topic-config.js';
 import type { MetadataStore } from '../metadata/types.js';
 import type { LogManager } from '../log/types.js';
+import type { GroupCoordinator } from '../coordinator/group/coordinator.js';
+import type { TxnCoordinator } from '../coordinator/txn/txn-coordinator.js';
+import type { ProducerStateManager } from '../coordinator/producer/producer-state-manager.js';
+import { kafkaError } from '../protocol/errors.js';
 
 export interface BrokerContext {
   readonly config: BrokerConfig;
@@ -14,4 +18,22 @@ export interface BrokerContext {
   readonly store: MetadataStore;
   /** Partition logs (Produce, Fetch, ListOffsets, ...); absent until the log layer is wired in. */
   readonly logs?: LogManager;
+  /** Consumer groups and offsets; absent in contexts built without a coordinator (some unit tests). */
+  readonly groups?: GroupCoordinator;
+  /** Transaction coordinator (InitProducerId, AddPartitionsToTxn, EndTxn, ...); absent in some unit tests. */
+  readonly transactions?: TxnCoordinator;
+  /** Per-partition producer state (idempotence, LSO, aborted transactions); absent in some unit tests. */
+  readonly producers?: ProducerStateManager;
+}
+
+/** The transaction coordinator, or COORDINATOR_NOT_AVAILABLE (retriable) when none runs in this context. */
+export function txnCoordinator(b: BrokerContext): TxnCoordinator {
+  if (!b.transactions) throw kafkaError('COORDINATOR_NOT_AVAILABLE', 'no transaction coordinator runs on this broker');
+  return b.transactions;
+}
+
+/** The group coordinator, or COORDINATOR_NOT_AVAILABLE (retriable) when none runs in this context. */
+export function groupCoordinator(b: BrokerContext): GroupCoordinator {
+  if (!b.groups) throw kafkaError('COORDINATOR_NOT_AVAILABLE', 'no group coordinator runs on this broker');
+  return b.groups;
 }

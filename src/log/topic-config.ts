@@ -45,8 +45,21 @@ export interface TopicConfigDef {
 
 const LONG_MAX = '9223372036854775807';
 
+/** Confluent's naming strategies, as Java class names or short names (the registry's validation reads both). */
+const SUBJECT_NAME_STRATEGY_VALUES: readonly string[] = ['TopicNameStrategy', 'RecordNameStrategy', 'TopicRecordNameStrategy'].flatMap(
+  (s) => [s, `io.confluent.kafka.serializers.subject.${s}`],
+);
+
 export const TOPIC_CONFIGS: readonly TopicConfigDef[] = [
   { name: 'cleanup.policy', type: 'list', default: 'delete', values: ['delete', 'compact'], note: 'compact is accepted; compaction is not implemented yet' },
+  // Broker-side schema validation (src/registry/validation.ts). The .full pair is StreamHouse's own:
+  // it also decodes each payload under its schema, which Confluent Server does not offer.
+  { name: 'confluent.key.schema.validation', type: 'boolean', default: 'false' },
+  { name: 'confluent.key.schema.validation.full', type: 'boolean', default: 'false' },
+  { name: 'confluent.key.subject.name.strategy', type: 'string', default: 'io.confluent.kafka.serializers.subject.TopicNameStrategy', values: SUBJECT_NAME_STRATEGY_VALUES },
+  { name: 'confluent.value.schema.validation', type: 'boolean', default: 'false' },
+  { name: 'confluent.value.schema.validation.full', type: 'boolean', default: 'false' },
+  { name: 'confluent.value.subject.name.strategy', type: 'string', default: 'io.confluent.kafka.serializers.subject.TopicNameStrategy', values: SUBJECT_NAME_STRATEGY_VALUES },
   { name: 'compression.type', type: 'string', default: 'producer', values: ['producer', 'uncompressed', 'gzip', 'snappy', 'lz4', 'zstd'] },
   { name: 'delete.retention.ms', type: 'long', default: '86400000', min: 0 },
   { name: 'durability.profile', type: 'string', default: (p) => p.name, values: Object.keys(PROFILES) },

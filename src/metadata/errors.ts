@@ -62,3 +62,6 @@ export class SegmentOverlapError extends MetadataError {
  * lock timeout). Retriable; the outcome of an in-flight write is unknown.
  */
 export class MetadataUnavailableError extends MetadataError {}
+
+/** IMPORT mode asked for a schema id or subject version that already holds something else. */
+export class SchemaConflictError extends MetadataError {}

@@ -79,6 +79,31 @@ export const MIGRATIONS: readonly Migration[] = [
          expires_at INT64)`,
     ],
   },
+  {
+    version: 2,
+    name: 'schema registry',
+    steps: [
+      // One row per distinct schema (type, text, references): ids are global, as Confluent's are.
+      `CREATE TABLE schemas (
+         id INTEGER PRIMARY KEY,
+         schema_type TEXT NOT NULL,
+         schema_text TEXT NOT NULL,
+         refs TEXT NOT NULL,
+         fingerprint TEXT NOT NULL UNIQUE)`,
+      `CREATE TABLE subject_versions (
+         subject TEXT NOT NULL,
+         version INTEGER NOT NULL,
+         schema_id INTEGER NOT NULL,
+         deleted INTEGER NOT NULL,
+         PRIMARY KEY (subject, version))`,
+      `CREATE INDEX subject_versions_schema ON subject_versions (schema_id)`,
+      // subject '' holds the global settings; NULL means "not set here".
+      `CREATE TABLE registry_config (
+         subject TEXT PRIMARY KEY,
+         compatibility TEXT,
+         mode TEXT)`,
+    ],
+  },
 ];
 
 /** Arbitrary constant naming StreamHouse's migration lock among PostgreSQL advisory locks. */

@@ -12,6 +12,7 @@ import { SqlGroupOffsetStore } from './group-offsets.js';
 import { SqlProducerIdStore } from './producer-ids.js';
 import { SqlKeyValueStore } from './kv.js';
 import { SqlLeaseStore } from './leases.js';
+import { SqlSchemaStore } from './schemas.js';
 
 /** Applies pending migrations and returns the cluster id, creating it on the very first start. */
 export async function initializeSchema(db: SqlDatabase): Promise<string> {
@@ -32,6 +33,7 @@ export class SqlMetadataStore implements MetadataStore {
   readonly producerIds: SqlProducerIdStore;
   readonly kv: SqlKeyValueStore;
   readonly leases: SqlLeaseStore;
+  readonly schemas: SqlSchemaStore;
 
   constructor(
     private readonly db: SqlDatabase,
@@ -45,6 +47,7 @@ export class SqlMetadataStore implements MetadataStore {
     this.producerIds = new SqlProducerIdStore(db);
     this.kv = new SqlKeyValueStore(db);
     this.leases = new SqlLeaseStore(db);
+    this.schemas = new SqlSchemaStore(db);
   }
 
   getClusterId(): string {

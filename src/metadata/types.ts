@@ -213,6 +213,68 @@ export interface LeaseStore {
   list(prefix: string): Promise<Lease[]>;
 }
 
+export interface SchemaReferenceRecord {
+  name: string;
+  subject: string;
+  version: number;
+}
+
+export interface NewRegistrySchema {
+  schemaType: string;
+  schema: string;
+  references: SchemaReferenceRecord[];
+  /** Identity of the schema (type, normalized text, references): equal fingerprints share one id. */
+  fingerprint: string;
+  /** IMPORT mode only: the id to store it under (a conflicting fingerprint is an error). */
+  id?: number;
+}
+
+export interface RegistrySchemaRecord {
+  id: number;
+  schemaType: string;
+  schema: string;
+  references: SchemaReferenceRecord[];
+  fingerprint: string;
+}
+
+export interface SubjectVersionRecord {
+  subject: string;
+  version: number;
+  schemaId: number;
+  /** Soft-deleted: hidden unless asked for, and still holding its version number. */
+  deleted: boolean;
+}
+
+export interface RegistryConfigRecord {
+  compatibility: string | null;
+  mode: string | null;
+}
+
+/** Schema registry state: immutable schemas by global id, subject versions, and settings. */
+export interface SchemaStore {
+  /**
+   * Returns the id of the schema with this fingerprint, storing it under a new id (the highest so
+   * far + 1, or `schema.id` when given) if it is not known yet.
+   */
+  putSchema(schema: NewRegistrySchema): Promise<number>;
+  getSchema(id: number): Promise<RegistrySchemaRecord | null>;
+  /**
+   * Adds `schemaId` as the subject's next version (or as `version` when given, IMPORT mode) and
+   * returns it. Throws SchemaVersionExistsError when `version` is taken.
+   */
+  addVersion(subject: string, schemaId: number, version?: number): Promise<SubjectVersionRecord>;
+  /** Versions ordered by subject then version, soft-deleted ones included; one subject or all. */
+  listVersions(subject?: string): Promise<SubjectVersionRecord[]>;
+  /** Every subject version (soft-deleted included) that uses the schema. */
+  versionsOfSchema(schemaId: number): Promise<SubjectVersionRecord[]>;
+  /** Soft-deletes (deleted = true) or removes for good (permanent) the given versions; returns how many. */
+  deleteVersions(subject: string, versions: number[], permanent: boolean): Promise<number>;
+  /** Settings of a subject ('' = global); null when none was ever set. */
+  getConfig(subject: string): Promise<RegistryConfigRecord | null>;
+  /** Replaces the subject's settings; both null removes the row. */
+  setConfig(subject: string, config: RegistryConfigRecord): Promise<void>;
+}
+
 export interface MetadataStore {
   readonly backend: 'sqlite' | 'postgres';
   readonly topics: TopicStore;
@@ -222,6 +284,7 @@ export interface MetadataStore {
   readonly producerIds: ProducerIdStore;
   readonly kv: KeyValueStore;
   readonly leases: LeaseStore;
+  readonly schemas: SchemaStore;
   /** Kafka-style cluster id (22 characters, base64url of 16 random bytes), fixed on first start. */
   getClusterId(): string;
   /** Resolves when the database answers a trivial query; rejects with MetadataUnavailableError. */

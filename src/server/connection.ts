@@ -14,6 +14,12 @@ export interface ConnectionLimits {
   idleTimeoutMs: number;
 }
 
+/** Byte counts for metrics: called with the size of every chunk read and every response written. */
+export interface TrafficHook {
+  received(bytes: number): void;
+  sent(bytes: number): void;
+}
+
 interface Slot {
   done: boolean;
   response: Buffer | null;
@@ -37,6 +43,7 @@ export class Connection {
     private readonly limits: ConnectionLimits,
     private readonly log: Logger,
     private readonly onClose: (c: Connection) => void,
+    private readonly traffic?: TrafficHook,
   ) {
     this.remote = `${socket.remoteAddress}:${socket.remotePort}`;
     this.frames = new FrameReader(limits.maxFrameBytes);
@@ -59,6 +66,7 @@ export class Connection {
   }
 
   private onData(chunk: Buffer): void {
+    this.traffic?.received(chunk.length);
     let frames: Buffer[];
     try {
       frames = this.frames.push(chunk);
@@ -98,7 +106,10 @@ export class Connection {
   private flush(): void {
     while (!this.closed && this.queue.length > 0 && this.queue[0].done) {
       const slot = this.queue.shift()!;
-      if (slot.response !== null && !this.socket.write(slot.response)) this.pausedForWrite = true;
+      if (slot.response !== null) {
+        this.traffic?.sent(slot.response.length);
+        if (!this.socket.write(slot.response)) this.pausedForWrite = true;
+      }
       while (this.waiting.length > 0 && this.queue.length < this.limits.maxQueuedRequests) {
         this.start(this.waiting.shift()!);
       }

@@ -1,7 +1,7 @@
 // The Kafka TCP listener. Knows framing and dispatch only; everything Kafka-specific lives in
 // the handlers behind the Dispatcher.
 import net from 'node:net';
-import { Connection, type ConnectionLimits } from './connection.js';
+import { Connection, type ConnectionLimits, type TrafficHook } from './connection.js';
 import type { Dispatcher } from './dispatcher.js';
 import type { Logger } from '../observability/logger.js';
 
@@ -20,6 +20,8 @@ export class KafkaServer {
   private readonly server: net.Server;
   private readonly connections = new Set<Connection>();
   onConnectionCountChange?: (count: number) => void;
+  /** Byte counters for metrics; read when a connection is accepted. */
+  traffic?: TrafficHook;
 
   constructor(
     private readonly dispatcher: Dispatcher,
@@ -33,7 +35,7 @@ export class KafkaServer {
     const conn = new Connection(socket, this.dispatcher, this.options, this.log, (c) => {
       this.connections.delete(c);
       this.onConnectionCountChange?.(this.connections.size);
-    });
+    }, this.traffic);
     this.connections.add(conn);
     this.onConnectionCountChange?.(this.connections.size);
   }

@@ -96,7 +96,7 @@ export function metadataConformance(backend: string, factory: StoreFactory): voi
         try {
           assert.deepEqual(await migrate(raw), [], 'a migrated database needs nothing');
           const rows = await raw.all('SELECT version FROM schema_migrations ORDER BY version');
-          assert.deepEqual(rows.map((r) => Number(r.version)), [1]);
+          assert.deepEqual(rows.map((r) => Number(r.version)), MIGRATIONS.map((m) => m.version));
         } finally {
           await raw.close();
         }
@@ -105,18 +105,19 @@ export function metadataConformance(backend: string, factory: StoreFactory): voi
       it('applies a migration atomically: a failing step leaves no trace', async () => {
         const { db } = await fresh();
         const raw = await db.openRaw();
+        const next = Math.max(...MIGRATIONS.map((m) => m.version)) + 1;
         try {
-          const bad: Migration = { version: 2, name: 'bad', steps: ['CREATE TABLE extra_table (a INTEGER)', 'THIS IS NOT SQL'] };
+          const bad: Migration = { version: next, name: 'bad', steps: ['CREATE TABLE extra_table (a INTEGER)', 'THIS IS NOT SQL'] };
           await assert.rejects(migrate(raw, [...MIGRATIONS, bad]));
           await assert.rejects(raw.all('SELECT a FROM extra_table'), 'the first step was rolled back');
-          const good: Migration = { version: 2, name: 'good', steps: ['CREATE TABLE extra_table (a INTEGER)'] };
-          assert.deepEqual(await migrate(raw, [good, ...MIGRATIONS]), [2]);
+          const good: Migration = { version: next, name: 'good', steps: ['CREATE TABLE extra_table (a INTEGER)'] };
+          assert.deepEqual(await migrate(raw, [good, ...MIGRATIONS]), [next]);
           assert.deepEqual(await raw.all('SELECT a FROM extra_table'), []);
         } finally {
           await raw.close();
         }
-        // This build knows only version 1: it must refuse a store a newer build has migrated.
-        await assert.rejects(db.open(), /schema is at version 2.*upgrade StreamHouse/);
+        // This build does not know `next`: it must refuse a store a newer build has migrated.
+        await assert.rejects(db.open(), new RegExp(`schema is at version ${next}.*upgrade StreamHouse`));
       });
 
       it('lets two agents open (and migrate) a fresh database at once', async () => {
@@ -470,6 +471,70 @@ export function metadataConformance(backend: string, factory: StoreFactory): voi
           other.kv.put('ns', 'k', Buffer.from('b'), 1),
         ]);
         assert.deepEqual(results.filter((r) => r !== null), [2]);
+      });
+    });
+
+    describe('schemas (registry)', () => {
+      const schema = (fp: string, id?: number) => ({
+        schemaType: 'AVRO',
+        schema: `{"type":"string","fp":"${fp}"}`,
+        references: [{ name: 'r', subject: 's', version: 1 }],
+        fingerprint: fp,
+        ...(id !== undefined ? { id } : {}),
+      });
+
+      it('gives a schema one global id, reused for the same fingerprint', async () => {
+        const { store } = await fresh();
+        assert.equal(await store.schemas.putSchema(schema('a')), 1);
+        assert.equal(await store.schemas.putSchema(schema('b')), 2);
+        assert.equal(await store.schemas.putSchema(schema('a')), 1);
+        const got = await store.schemas.getSchema(2);
+        assert.deepEqual(got, { id: 2, ...schema('b') });
+        assert.equal(await store.schemas.getSchema(3), null);
+        assert.equal(await store.schemas.putSchema(schema('c', 10)), 10, 'IMPORT mode id');
+        assert.equal(await store.schemas.putSchema(schema('d')), 11);
+        await assert.rejects(store.schemas.putSchema(schema('e', 10)), { name: 'SchemaConflictError' });
+      });
+
+      it('numbers subject versions, soft-deletes and removes them', async () => {
+        const { store } = await fresh();
+        const a = await store.schemas.putSchema(schema('a'));
+        const b = await store.schemas.putSchema(schema('b'));
+        assert.equal((await store.schemas.addVersion('s', a)).version, 1);
+        assert.equal((await store.schemas.addVersion('s', b)).version, 2);
+        assert.equal((await store.schemas.addVersion('t', b)).version, 1);
+        await assert.rejects(store.schemas.addVersion('t', a, 1), { name: 'SchemaConflictError' });
+        assert.deepEqual((await store.schemas.versionsOfSchema(b)).map((v) => `${v.subject}/${v.version}`), ['s/2', 't/1']);
+        assert.equal(await store.schemas.deleteVersions('s', [2], false), 1);
+        assert.deepEqual(
+          (await store.schemas.listVersions('s')).map((v) => [v.version, v.deleted]),
+          [[1, false], [2, true]],
+        );
+        assert.equal(await store.schemas.deleteVersions('s', [2], true), 1);
+        assert.equal((await store.schemas.addVersion('s', b)).version, 2, 'numbers continue after the highest kept row');
+        assert.equal((await store.schemas.listVersions()).length, 3);
+      });
+
+      it('allocates distinct ids and versions under concurrency from two stores', async () => {
+        const { store, db } = await fresh();
+        const other = await openMore(db);
+        const ids = await Promise.all(
+          Array.from({ length: 8 }, (_, i) => (i % 2 ? store : other).schemas.putSchema(schema(`x${i}`))),
+        );
+        assert.equal(new Set(ids).size, 8);
+        const versions = await Promise.all(ids.map((id, i) => (i % 2 ? store : other).schemas.addVersion('s', id)));
+        assert.deepEqual(versions.map((v) => v.version).sort((x, y) => x - y), [1, 2, 3, 4, 5, 6, 7, 8]);
+      });
+
+      it('stores global and per-subject settings', async () => {
+        const { store } = await fresh();
+        assert.equal(await store.schemas.getConfig(''), null);
+        await store.schemas.setConfig('', { compatibility: 'FULL', mode: null });
+        await store.schemas.setConfig('s', { compatibility: null, mode: 'READONLY' });
+        assert.deepEqual(await store.schemas.getConfig(''), { compatibility: 'FULL', mode: null });
+        assert.deepEqual(await store.schemas.getConfig('s'), { compatibility: null, mode: 'READONLY' });
+        await store.schemas.setConfig('s', { compatibility: null, mode: null });
+        assert.equal(await store.schemas.getConfig('s'), null);
       });
     });
 

@@ -1,0 +1,79 @@
+// The coordinator's groups in memory and their persistence. Writes of one group are chained so
+// they reach the store in the order the state machine made them; each is a compare-and-set on
+// the row's version, so if another agent took the group's shard over (cluster mode), this one's
+// write fails and the caller answers NOT_COORDINATOR instead of overwriting.
+import type { KeyValueStore } from '../../metadata/types.js';
+import type { Logger } from '../../observability/logger.js';
+import { kafkaError } from '../../protocol/errors.js';
+import { decodeGroup, encodeGroup, type Group } from './group-record.js';
+
+export const GROUPS_NAMESPACE = 'groups';
+
+export class GroupRegistry {
+  readonly groups = new Map<string, Group>();
+  private readonly chains = new Map<string, Promise<void>>();
+
+  constructor(
+    private readonly kv: KeyValueStore,
+    private readonly log: Logger,
+  ) {}
+
+  get(groupId: string): Group | undefined {
+    return this.groups.get(groupId);
+  }
+
+  set(group: Group): void {
+    this.groups.set(group.groupId, group);
+  }
+
+  /** Reads every persisted group (start-up, or taking a shard over). */
+  async load(now: number, accept: (groupId: string) => boolean = () => true): Promise<Group[]> {
+    const out: Group[] = [];
+    for (const e of await this.kv.list(GROUPS_NAMESPACE)) {
+      if (!accept(e.key)) continue;
+      try {
+        const g = decodeGroup(e.key, e.value, e.version, now);
+        this.groups.set(g.groupId, g);
+        out.push(g);
+      } catch (err) {
+        this.log.error({ err, groupId: e.key }, 'cannot decode a persisted group; it starts empty');
+      }
+    }
+    return out;
+  }
+
+  /** Writes the group as it is now; resolves once stored, in call order per group. */
+  persist(group: Group): Promise<void> {
+    const value = encodeGroup(group);
+    return this.chain(group.groupId, async () => {
+      const version = await this.kv.put(GROUPS_NAMESPACE, group.groupId, value, group.kvVersion);
+      if (version === null) {
+        throw kafkaError('NOT_COORDINATOR', `group ${group.groupId} was changed by another coordinator; this agent no longer owns it`);
+      }
+      group.kvVersion = version;
+    });
+  }
+
+  /** Forgets the group and removes its record. */
+  remove(group: Group): Promise<void> {
+    if (this.groups.get(group.groupId) === group) this.groups.delete(group.groupId);
+    return this.chain(group.groupId, async () => {
+      await this.kv.delete(GROUPS_NAMESPACE, group.groupId);
+    });
+  }
+
+  /** Waits for every pending write (shutdown). */
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.chains.values()]);
+  }
+
+  private chain(groupId: string, write: () => Promise<void>): Promise<void> {
+    const prev = this.chains.get(groupId) ?? Promise.resolve();
+    const next = prev.catch(() => undefined).then(write);
+    this.chains.set(groupId, next);
+    void next.finally(() => {
+      if (this.chains.get(groupId) === next) this.chains.delete(groupId);
+    }).catch(() => undefined);
+    return next;
+  }
+}

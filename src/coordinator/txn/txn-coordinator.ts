@@ -1,0 +1,418 @@
+// The transaction coordinator, keyed by transactional.id. Every state change is written to the
+// metadata store (namespace "txn", compare-and-set on the entry's version) before it takes
+// effect, so after a crash a transaction is found in a state it can finish from: Prepare* states
+// are completed (markers written again, which is harmless), Ongoing ones time out and abort.
+//
+// Operations on one transactional id run one at a time; writing markers happens outside that
+// lock, during which other requests for the id see PrepareCommit/PrepareAbort and get
+// CONCURRENT_TRANSACTIONS, as in Kafka. EndTxn answers after the markers are written (Kafka
+// answers once PrepareCommit is logged), so a committed transaction is readable when the
+// producer hears back; if a marker cannot be written the prepare stays durable and is retried.
+//
+// Deviations: transaction version 1 only (EndTxn v5's per-transaction epoch bump is not served);
+// the coordinator epoch is a constant per agent (single node) until coordinator leases exist.
+import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import type { GroupOffsetStore, KeyValueStore } from '../../metadata/types.js';
+import type { Logger } from '../../observability/logger.js';
+import type { TxnVerifier } from '../producer/producer-state-manager.js';
+import type { ProducerIdManager } from './producer-id-manager.js';
+import {
+  alreadyAdded,
+  complete,
+  decodeTxnRecord,
+  encodeTxnRecord,
+  isComplete,
+  newTxnRecord,
+  prepareAdd,
+  prepareEnd,
+  prepareFenceAndAbort,
+  prepareInitProducerId,
+  type ExpectedProducer,
+  type PendingOffset,
+  type TxnPartition,
+  type TxnRecord,
+} from './txn-metadata.js';
+
+export const TXN_NAMESPACE = 'txn';
+
+/** Writes one commit or abort marker to a partition's log and resolves once it is durable. */
+export interface MarkerWriter {
+  writeMarker(p: TxnPartition, producerId: bigint, producerEpoch: number, coordinatorEpoch: number, marker: 'commit' | 'abort'): Promise<void>;
+}
+
+export interface TxnCoordinatorConfig {
+  /** transaction.max.timeout.ms */
+  maxTimeoutMs: number;
+  /** transactional.id.expiration.ms */
+  transactionalIdExpirationMs: number;
+  /** transaction.abort.timed.out.transaction.cleanup.interval.ms */
+  abortCheckIntervalMs: number;
+  coordinatorEpoch: number;
+}
+
+export const DEFAULT_TXN_CONFIG: TxnCoordinatorConfig = {
+  maxTimeoutMs: 900_000,
+  transactionalIdExpirationMs: 604_800_000,
+  abortCheckIntervalMs: 1_000,
+  coordinatorEpoch: 0,
+};
+
+export interface TxnCoordinatorDeps {
+  kv: KeyValueStore;
+  producerIds: ProducerIdManager;
+  offsets: GroupOffsetStore;
+  markers: MarkerWriter;
+  /** Topic id of a topic name, null when the topic does not exist. */
+  topicId(name: string): Promise<string | null>;
+  log: Logger;
+  now?: () => number;
+  config?: Partial<TxnCoordinatorConfig>;
+}
+
+export interface InitProducerIdResult {
+  error: number;
+  producerId: bigint;
+  producerEpoch: number;
+}
+
+export type PartitionErrors = Map<string, Map<number, number>>;
+
+export class TxnCoordinator implements TxnVerifier {
+  private readonly txns = new Map<string, { record: TxnRecord; version: number }>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly finishing = new Map<string, Promise<void>>();
+  /** Work started without a waiting request (aborts, marker retries), awaited by settled(). */
+  private readonly background = new Set<Promise<unknown>>();
+  private readonly now: () => number;
+  readonly config: TxnCoordinatorConfig;
+  private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
+
+  constructor(private readonly deps: TxnCoordinatorDeps) {
+    this.now = deps.now ?? Date.now;
+    this.config = { ...DEFAULT_TXN_CONFIG, ...deps.config };
+  }
+
+  /** Loads every transactional id and finishes what a previous run left half done. */
+  async start(): Promise<void> {
+    for (const e of await this.deps.kv.list(TXN_NAMESPACE)) {
+      this.txns.set(e.key, { record: decodeTxnRecord(e.value), version: e.version });
+    }
+    for (const [id, { record }] of this.txns) {
+      if (record.state === 'PrepareCommit' || record.state === 'PrepareAbort') this.spawn(this.finish(id));
+      if (record.state === 'PrepareEpochFence') this.spawn(this.abortFromCoordinator(id));
+    }
+    this.timer = setInterval(() => void this.tick(), this.config.abortCheckIntervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.settled();
+  }
+
+  get(transactionalId: string): TxnRecord | undefined {
+    return this.txns.get(transactionalId)?.record;
+  }
+
+  list(): TxnRecord[] {
+    return [...this.txns.values()].map((t) => t.record);
+  }
+
+  // InitProducerId --------------------------------------------------------------------------
+
+  async initProducerId(transactionalId: string | null, timeoutMs: number, expected: ExpectedProducer | null): Promise<InitProducerIdResult> {
+    const none = (error: number): InitProducerIdResult => ({ error, producerId: -1n, producerEpoch: -1 });
+    if (transactionalId === null) {
+      // Idempotent producers always get a fresh id (KIP-360 recovery happens by asking again).
+      return { error: ErrorCode.NONE, producerId: await this.deps.producerIds.generateProducerId(), producerEpoch: 0 };
+    }
+    if (transactionalId === '') return none(ErrorCode.INVALID_REQUEST);
+    if (timeoutMs <= 0 || timeoutMs > this.config.maxTimeoutMs) return none(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
+    return this.withLock(transactionalId, async () => {
+      let cur = this.txns.get(transactionalId);
+      if (!cur || cur.record.state === 'Dead') {
+        const fresh = newTxnRecord(transactionalId, await this.deps.producerIds.generateProducerId(), timeoutMs, this.now());
+        cur = { record: fresh, version: cur?.version ?? 0 };
+      }
+      // The id rotation needs an async allocation; take one only when the epoch is exhausted.
+      const spare = cur.record.producerEpoch >= 32766 ? await this.deps.producerIds.generateProducerId() : -1n;
+      const t = prepareInitProducerId(cur.record, timeoutMs, expected, this.now(), () => spare);
+      if (t.ok === 'fence') {
+        await this.persist(transactionalId, { ...cur.record, state: 'PrepareEpochFence', lastUpdateMs: this.now() }, cur.version);
+        this.spawn(this.abortFromCoordinator(transactionalId));
+        return none(ErrorCode.CONCURRENT_TRANSACTIONS);
+      }
+      if (!t.ok) return none(t.error);
+      await this.persist(transactionalId, t.next, cur.version);
+      return { error: ErrorCode.NONE, producerId: t.next.producerId, producerEpoch: t.next.producerEpoch };
+    });
+  }
+
+  // AddPartitionsToTxn / AddOffsetsToTxn --------------------------------------------------------
+
+  /** Adds partitions; the result maps topic -> partition -> error code. */
+  async addPartitions(
+    transactionalId: string,
+    producerId: bigint,
+    producerEpoch: number,
+    topics: { name: string; partitions: number[] }[],
+  ): Promise<PartitionErrors> {
+    const resolved: TxnPartition[] = [];
+    const unknown = new Set<string>();
+    for (const t of topics) {
+      const id = await this.deps.topicId(t.name);
+      if (id === null) unknown.add(t.name);
+      else for (const p of t.partitions) resolved.push({ topic: t.name, topicId: id, partition: p });
+    }
+    const all = (code: (topic: string) => number) => {
+      const out: PartitionErrors = new Map();
+      for (const t of topics) out.set(t.name, new Map(t.partitions.map((p) => [p, code(t.name)])));
+      return out;
+    };
+    if (unknown.size > 0) {
+      return all((name) => (unknown.has(name) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : ErrorCode.OPERATION_NOT_ATTEMPTED));
+    }
+    const error = await this.add(transactionalId, producerId, producerEpoch, { partitions: resolved });
+    return all(() => error);
+  }
+
+  async addOffsets(transactionalId: string, producerId: bigint, producerEpoch: number, groupId: string): Promise<number> {
+    return this.add(transactionalId, producerId, producerEpoch, { groups: [groupId] });
+  }
+
+  private async add(transactionalId: string, producerId: bigint, producerEpoch: number, what: { partitions?: TxnPartition[]; groups?: string[] }): Promise<number> {
+    if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
+    return this.withLock(transactionalId, async () => {
+      const cur = this.txns.get(transactionalId);
+      if (!cur) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+      const t = prepareAdd(cur.record, producerId, producerEpoch, what, this.now());
+      if (!t.ok) return t.error;
+      if (alreadyAdded(cur.record, what)) return ErrorCode.NONE;
+      await this.persist(transactionalId, t.next, cur.version);
+      return ErrorCode.NONE;
+    });
+  }
+
+  /**
+   * AddPartitionsToTxn v4+ verify-only: whether each partition is in the transaction, without
+   * adding it. `abortableCode` is TRANSACTION_ABORTABLE for v5, INVALID_TXN_STATE before.
+   */
+  async verifyPartitions(
+    transactionalId: string,
+    producerId: bigint,
+    producerEpoch: number,
+    topics: { name: string; partitions: number[] }[],
+    abortableCode: number,
+  ): Promise<PartitionErrors> {
+    const out: PartitionErrors = new Map();
+    const r = this.get(transactionalId);
+    for (const t of topics) {
+      const m = new Map<number, number>();
+      out.set(t.name, m);
+      for (const p of t.partitions) {
+        let code: number;
+        if (!r || r.producerId !== producerId) code = ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+        else if (r.producerEpoch !== producerEpoch) code = ErrorCode.PRODUCER_FENCED;
+        else if (r.state === 'PrepareCommit' || r.state === 'PrepareAbort') code = ErrorCode.CONCURRENT_TRANSACTIONS;
+        else code = r.state === 'Ongoing' && r.partitions.some((q) => q.topic === t.name && q.partition === p) ? ErrorCode.NONE : abortableCode;
+        m.set(p, code);
+      }
+    }
+    return out;
+  }
+
+  /** KIP-890 part 1, for the produce path: synchronous, from memory. Throws KafkaError. */
+  verifyTransactionalProduce(transactionalId: string, producerId: bigint, producerEpoch: number, topicId: string, partition: number): void {
+    const r = this.get(transactionalId);
+    if (!r || r.producerId !== producerId) {
+      throw new KafkaError(ErrorCode.INVALID_PRODUCER_ID_MAPPING, `producer id ${producerId} is not the producer of transactional id ${transactionalId}`);
+    }
+    if (r.producerEpoch !== producerEpoch) {
+      throw new KafkaError(ErrorCode.INVALID_PRODUCER_EPOCH, `producer epoch ${producerEpoch} of transactional id ${transactionalId} was fenced by epoch ${r.producerEpoch}`);
+    }
+    if (r.state !== 'Ongoing' || !r.partitions.some((q) => q.topicId === topicId && q.partition === partition)) {
+      throw new KafkaError(
+        ErrorCode.INVALID_TXN_STATE,
+        `transactional produce to a partition not added to transaction ${transactionalId}: call AddPartitionsToTxn first (KIP-890)`,
+      );
+    }
+  }
+
+  // TxnOffsetCommit -----------------------------------------------------------------------------
+
+  /**
+   * Stages offsets for the group; they become the group's committed offsets when the transaction
+   * commits. Returns one error code for every partition.
+   */
+  async txnOffsetCommit(
+    transactionalId: string,
+    groupId: string,
+    producerId: bigint,
+    producerEpoch: number,
+    offsets: PendingOffset[],
+    notAddedCode: number,
+  ): Promise<number> {
+    return this.withLock(transactionalId, async () => {
+      const cur = this.txns.get(transactionalId);
+      if (!cur || cur.record.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+      const r = cur.record;
+      if (r.producerEpoch !== producerEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
+      if (r.state === 'PrepareCommit' || r.state === 'PrepareAbort') return ErrorCode.CONCURRENT_TRANSACTIONS;
+      if (r.state !== 'Ongoing' || !r.groups.includes(groupId)) return notAddedCode;
+      const staged = [...(r.pendingOffsets[groupId] ?? [])];
+      for (const o of offsets) {
+        const i = staged.findIndex((s) => s.topic === o.topic && s.partition === o.partition);
+        if (i >= 0) staged[i] = o;
+        else staged.push(o);
+      }
+      await this.persist(transactionalId, { ...r, pendingOffsets: { ...r.pendingOffsets, [groupId]: staged }, lastUpdateMs: this.now() }, cur.version);
+      return ErrorCode.NONE;
+    });
+  }
+
+  /** Whether an open transaction holds uncommitted offsets for the partition (OffsetFetch RequireStable). */
+  hasPendingOffsets(groupId: string, topic: string, partition: number): boolean {
+    for (const { record } of this.txns.values()) {
+      if (isComplete(record.state)) continue;
+      if (record.pendingOffsets[groupId]?.some((o) => o.topic === topic && o.partition === partition)) return true;
+    }
+    return false;
+  }
+
+  // EndTxn --------------------------------------------------------------------------------------
+
+  async endTxn(transactionalId: string, producerId: bigint, producerEpoch: number, commit: boolean): Promise<number> {
+    if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
+    const error = await this.withLock(transactionalId, async () => {
+      const cur = this.txns.get(transactionalId);
+      if (!cur) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
+      const t = prepareEnd(cur.record, producerId, producerEpoch, commit, this.now());
+      if (t.ok === 'done') return ErrorCode.NONE;
+      if (!t.ok) return t.error;
+      await this.persist(transactionalId, t.next, cur.version);
+      return -2; // prepared: write the markers below
+    });
+    if (error !== -2) return error;
+    try {
+      await this.finish(transactionalId);
+    } catch {
+      // The prepare is durable; tick() retries the markers and the client sees
+      // CONCURRENT_TRANSACTIONS until they are written.
+    }
+    return ErrorCode.NONE;
+  }
+
+  /** Aborts an open transaction from the coordinator's side, fencing its producer epoch. */
+  private async abortFromCoordinator(transactionalId: string): Promise<void> {
+    const fenced = await this.withLock(transactionalId, async () => {
+      const cur = this.txns.get(transactionalId);
+      if (!cur || (cur.record.state !== 'Ongoing' && cur.record.state !== 'PrepareEpochFence')) return false;
+      await this.persist(transactionalId, prepareFenceAndAbort(cur.record, this.now()), cur.version);
+      return true;
+    });
+    if (fenced) await this.finish(transactionalId).catch(() => {});
+  }
+
+  /** Writes the markers of a prepared transaction, applies its offsets, and completes it. */
+  private finish(transactionalId: string): Promise<void> {
+    let p = this.finishing.get(transactionalId);
+    if (p) return p;
+    p = (async () => {
+      const r = this.get(transactionalId);
+      if (!r || (r.state !== 'PrepareCommit' && r.state !== 'PrepareAbort')) return;
+      const marker = r.state === 'PrepareCommit' ? 'commit' : 'abort';
+      await Promise.all(
+        r.partitions.map((tp) =>
+          this.deps.markers.writeMarker(tp, r.producerId, r.producerEpoch, this.config.coordinatorEpoch, marker).catch((err: unknown) => {
+            // A deleted topic has no log to mark; anything else must be retried.
+            if (err instanceof KafkaError && err.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) return;
+            this.deps.log.warn({ err, transactionalId, topic: tp.topic, partition: tp.partition }, 'writing a transaction marker failed; will retry');
+            throw err;
+          }),
+        ),
+      );
+      if (marker === 'commit') {
+        for (const [groupId, offsets] of Object.entries(r.pendingOffsets)) {
+          const now = this.now();
+          await this.deps.offsets.commitOffsets(
+            groupId,
+            offsets.map((o) => ({ ...o, commitTimestamp: now })),
+          );
+        }
+      }
+      await this.withLock(transactionalId, async () => {
+        const cur = this.txns.get(transactionalId);
+        if (!cur || cur.record.state !== r.state || cur.record.producerEpoch !== r.producerEpoch) return;
+        await this.persist(transactionalId, complete(cur.record, this.now()), cur.version);
+      });
+    })().finally(() => this.finishing.delete(transactionalId));
+    this.finishing.set(transactionalId, p);
+    return p;
+  }
+
+  /** Periodic: abort timed-out transactions, retry unfinished markers, expire idle ids. */
+  async tick(): Promise<void> {
+    if (this.stopped) return;
+    const now = this.now();
+    for (const [id, { record }] of this.txns) {
+      if (record.state === 'Ongoing' && record.txnStartMs >= 0 && now > record.txnStartMs + record.timeoutMs) {
+        this.deps.log.info({ transactionalId: id, producerId: String(record.producerId) }, 'aborting a timed-out transaction');
+        this.spawn(this.abortFromCoordinator(id));
+      } else if ((record.state === 'PrepareCommit' || record.state === 'PrepareAbort') && !this.finishing.has(id)) {
+        this.spawn(this.finish(id));
+      } else if (record.state === 'PrepareEpochFence' && !this.finishing.has(id)) {
+        this.spawn(this.abortFromCoordinator(id));
+      } else if (isComplete(record.state) && now - record.lastUpdateMs >= this.config.transactionalIdExpirationMs) {
+        this.spawn(this.expire(id));
+      }
+    }
+  }
+
+  private async expire(transactionalId: string): Promise<void> {
+    await this.withLock(transactionalId, async () => {
+      const cur = this.txns.get(transactionalId);
+      if (!cur || !isComplete(cur.record.state)) return;
+      if (this.now() - cur.record.lastUpdateMs < this.config.transactionalIdExpirationMs) return;
+      if (await this.deps.kv.delete(TXN_NAMESPACE, transactionalId, cur.version)) this.txns.delete(transactionalId);
+    });
+  }
+
+  /** Waits for background work (tests, shutdown). */
+  async settled(): Promise<void> {
+    while (this.background.size > 0 || this.finishing.size > 0) {
+      await Promise.allSettled([...this.background, ...this.finishing.values()]);
+    }
+  }
+
+  private spawn(p: Promise<unknown>): void {
+    const tracked = p.catch((err: unknown) => this.deps.log.debug({ err }, 'transaction background work failed; will retry'));
+    this.background.add(tracked);
+    void tracked.finally(() => this.background.delete(tracked));
+  }
+
+  // Plumbing ------------------------------------------------------------------------------------
+
+  private async persist(transactionalId: string, record: TxnRecord, expectedVersion: number): Promise<void> {
+    const version = await this.deps.kv.put(TXN_NAMESPACE, transactionalId, encodeTxnRecord(record), expectedVersion);
+    if (version === null) {
+      // Someone else wrote the entry: another agent owns this transactional id now.
+      const fresh = await this.deps.kv.getEntry(TXN_NAMESPACE, transactionalId);
+      if (fresh) this.txns.set(transactionalId, { record: decodeTxnRecord(fresh.value), version: fresh.version });
+      throw new KafkaError(ErrorCode.NOT_COORDINATOR, `transactional id ${transactionalId} was changed by another coordinator; find the coordinator again`);
+    }
+    this.txns.set(transactionalId, { record, version });
+  }
+
+  private withLock<T>(key: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(key) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => {});
+    this.locks.set(key, tail);
+    void tail.then(() => {
+      if (this.locks.get(key) === tail) this.locks.delete(key);
+    });
+    return run;
+  }
+}

@@ -1,0 +1,150 @@
+// Produce (key 0), versions 3-11 (v3 is the first with record batches v2, all Kafka 4 accepts;
+// v11 is the newest in the spec this codec was generated from; there is no topic-id Produce yet).
+// Each partition's records field must hold exactly one v2 batch. It is validated on its header
+// (length, magic, CRC-32C, offsets vs count, no client control batches, sequence rules), patched in
+// place with its offsets and the leader epoch, and stored as the client's bytes; only LogAppendTime
+// topics get maxTimestamp rewritten (and the CRC recomputed), and then report logAppendTimeMs.
+// acks=0 answers nothing: the appends are started and the handler returns at once, so responses to
+// later requests on the connection are not held back. acks=1 answers after the local append (the
+// WAL write() where the topic's durability profile has a WAL, memory for glacier). acks=-1 answers
+// once the batch is durable under the topic's durability.profile: after the group-commit fsync for
+// ultra-safe, after the WAL write() for balanced and high-throughput, after the in-memory append for
+// glacier. There are no follower replicas (the durable copy is the WAL, then object storage), so
+// NOT_ENOUGH_REPLICAS is never returned and min.insync.replicas has no effect. Any other acks value
+// is INVALID_REQUIRED_ACKS. A partition still waiting when timeoutMs runs out gets REQUEST_TIMED_OUT
+// (the append may still complete, as in Kafka). Errors: UNKNOWN_TOPIC_OR_PARTITION (Produce never
+// creates topics; Metadata does), MESSAGE_TOO_LARGE above max.message.bytes, CORRUPT_MESSAGE on a
+// bad CRC or framing, INVALID_RECORD for structurally bad batches, INVALID_TIMESTAMP outside
+// message.timestamp.{before,after}.max.ms (checked on the header's base and max timestamps, with a
+// recordErrors entry), REQUEST_TIMED_OUT when the WAL stays full (retriable), KAFKA_STORAGE_ERROR
+// when the WAL cannot write. v8+ carries errorMessage and recordErrors (KIP-467).
+import {
+  ProduceRequestMessage,
+  ProduceResponseMessage,
+  createProduceResponse,
+  type ProduceRequest,
+  type ProduceResponse,
+} from '../protocol/generated/index.js';
+import type { PartitionProduceResponse, TopicProduceResponse } from '../protocol/generated/ProduceResponse.js';
+import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import type { AppendResult } from '../log/types.js';
+import type { BrokerContext } from './context.js';
+import { defineHandler, type RequestContext } from './types.js';
+
+function partitionResponse(index: number, errorCode: number, errorMessage: string | null = null): PartitionProduceResponse {
+  return {
+    index,
+    errorCode,
+    baseOffset: -1n,
+    logAppendTimeMs: -1n,
+    logStartOffset: -1n,
+    recordErrors: [],
+    errorMessage,
+    currentLeader: { leaderId: -1, leaderEpoch: -1 },
+  };
+}
+
+function fromError(index: number, err: unknown, ctx: RequestContext): PartitionProduceResponse {
+  if (err instanceof KafkaError) {
+    const r = partitionResponse(index, err.code, err.message);
+    const recordIndex = (err as KafkaError & { recordIndex?: number }).recordIndex;
+    if (recordIndex !== undefined) r.recordErrors = [{ batchIndex: recordIndex, batchIndexErrorMessage: err.message }];
+    return r;
+  }
+  ctx.log.error({ err }, 'produce to a partition failed unexpectedly');
+  return partitionResponse(index, ErrorCode.UNKNOWN_SERVER_ERROR, 'internal error');
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  if (ms <= 0 || !Number.isFinite(ms)) return p;
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(
+      () => reject(new KafkaError(ErrorCode.REQUEST_TIMED_OUT, `the append did not complete within the request's timeoutMs (${ms} ms)`)),
+      ms,
+    );
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}
+
+export function produceHandler(b: BrokerContext) {
+  /** Starts one partition's append; resolves with its response when the acks level is met. */
+  async function producePartition(
+    req: ProduceRequest,
+    topicName: string,
+    index: number,
+    records: Buffer | null,
+    ctx: RequestContext,
+  ): Promise<PartitionProduceResponse> {
+    try {
+      const topic = await b.topics.get(topicName);
+      if (!topic || index < 0 || index >= topic.partitions) {
+        return partitionResponse(index, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic '${topicName}' partition ${index} does not exist`);
+      }
+      if (records === null || records.length === 0) {
+        return partitionResponse(index, ErrorCode.INVALID_RECORD, 'the produce request carries no record batch for this partition');
+      }
+      const log = await b.logs!.partition(topic, index);
+      const handle = log.append(records, { acks: req.acks, produceVersion: ctx.apiVersion, transactionalId: req.transactionalId });
+      const r: AppendResult = await withTimeout(req.acks === -1 ? handle.durable : handle.appended, req.timeoutMs);
+      return {
+        ...partitionResponse(index, ErrorCode.NONE),
+        baseOffset: r.baseOffset,
+        logAppendTimeMs: r.logAppendTime,
+        logStartOffset: r.logStartOffset,
+      };
+    } catch (err) {
+      return fromError(index, err, ctx);
+    }
+  }
+
+  return defineHandler<ProduceRequest, ProduceResponse>({
+    request: ProduceRequestMessage,
+    response: ProduceResponseMessage,
+    minVersion: 3,
+    maxVersion: 11,
+    async handle(req, ctx) {
+      if (req.acks !== 0 && req.acks !== 1 && req.acks !== -1) {
+        return errorResponse(req, ErrorCode.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1, got ${req.acks}`);
+      }
+      if (!b.logs) return errorResponse(req, ErrorCode.KAFKA_STORAGE_ERROR, 'the partition logs are not available');
+      const started = req.topicData.map((t) => ({
+        name: t.name,
+        partitions: t.partitionData.map((p) => producePartition(req, t.name, p.index, p.records, ctx)),
+      }));
+      if (req.acks === 0) {
+        // No response is due; failures are only logged (the client cannot learn of them anyway).
+        for (const t of started) {
+          for (const p of t.partitions) {
+            p.then((r) => {
+              if (r.errorCode !== ErrorCode.NONE) ctx.log.debug({ topic: t.name, partition: r.index, errorCode: r.errorCode, msg: r.errorMessage }, 'acks=0 produce failed');
+            });
+          }
+        }
+        return null;
+      }
+      const responses: TopicProduceResponse[] = [];
+      for (const t of started) responses.push({ name: t.name, partitionResponses: await Promise.all(t.partitions) });
+      return { ...createProduceResponse(), responses };
+    },
+    errorResponse: (req, code, message) => errorResponse(req, code, message),
+  });
+}
+
+function errorResponse(req: ProduceRequest, code: number, message: string): ProduceResponse {
+  return {
+    ...createProduceResponse(),
+    responses: req.topicData.map((t) => ({
+      name: t.name,
+      partitionResponses: t.partitionData.map((p) => partitionResponse(p.index, code, message)),
+    })),
+  };
+}

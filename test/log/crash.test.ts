@@ -1,0 +1,134 @@
+// kill -9: the broker runs as a child process (node dist/src/cli.js serve); a kafkajs producer with
+// acks=all and no retries writes uniquely numbered records while the broker is killed with SIGKILL
+// three times and restarted on the same data directory. Every acknowledged record must be present
+// exactly once afterwards (no retries, so no record may appear twice at all), for the balanced
+// (ack after the WAL write()) and ultra-safe (ack after fsync) profiles.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Kafka, logLevel } from 'kafkajs';
+import { RawClient } from '../helpers/raw-client.js';
+import { readAll } from '../handlers/data-path.js';
+
+const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli.js');
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+interface Child {
+  proc: ChildProcess;
+  exited: Promise<void>;
+}
+
+async function startBroker(dataDir: string, port: number, profile: string): Promise<Child> {
+  const proc = spawn(
+    process.execPath,
+    [CLI, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--kafka-port', String(port), '--advertised-host', '127.0.0.1',
+      '--http-port', '0', '--registry-port', '0', '--profile', profile, '--log-level', 'info'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`broker did not start in 15 s:\n${out}`)), 15_000);
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('StreamHouse agent started')) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    proc.stdout!.on('data', onData);
+    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    proc.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`broker exited with ${code} before starting:\n${out}`));
+    });
+  });
+  proc.stdout!.resume();
+  proc.stderr!.resume();
+  return { proc, exited };
+}
+
+async function crashRun(profile: string, diagnostic: (msg: string) => void): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), `sh-crash-${profile}-`));
+  const port = await freePort();
+  let child = await startBroker(dataDir, port, profile);
+  const acked = new Set<number>();
+  let next = 0;
+  try {
+    const kafka = () => new Kafka({ clientId: 'crash-test', brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING, retry: { retries: 0 } });
+    const admin = kafka().admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'crash', numPartitions: 3, configEntries: [{ name: 'segment.bytes', value: '16384' }] }] });
+    await admin.disconnect();
+
+    for (let round = 0; round < 4; round++) {
+      const producer = kafka().producer({ allowAutoTopicCreation: false, retry: { retries: 0 }, idempotent: false });
+      await producer.connect();
+      let stop = false;
+      const writer = async () => {
+        while (!stop) {
+          const ids = Array.from({ length: 5 }, () => next++);
+          try {
+            await producer.send({ topic: 'crash', acks: -1, messages: ids.map((id) => ({ key: String(id % 7), value: `id-${id}` })) });
+            for (const id of ids) acked.add(id);
+          } catch {
+            if (!stop) await new Promise((r) => setTimeout(r, 20));
+          }
+        }
+      };
+      const writers = [writer(), writer(), writer()];
+      await new Promise((r) => setTimeout(r, 700));
+      if (round < 3) {
+        child.proc.kill('SIGKILL');
+        await child.exited;
+      }
+      stop = true;
+      await Promise.all(writers);
+      await producer.disconnect().catch(() => undefined);
+      if (round < 3) child = await startBroker(dataDir, port, profile);
+    }
+
+    assert.ok(acked.size > 100, `only ${acked.size} records were acknowledged`);
+    const raw = await RawClient.connect(port);
+    const seen = new Map<number, number>();
+    for (let p = 0; p < 3; p++) {
+      for (const r of await readAll(raw, 'crash', p)) {
+        const id = Number(r.value!.toString().slice(3));
+        seen.set(id, (seen.get(id) ?? 0) + 1);
+      }
+    }
+    raw.close();
+    diagnostic(`${profile}: ${acked.size} acknowledged of ${next} sent, ${seen.size} stored`);
+    const missing = [...acked].filter((id) => !seen.has(id));
+    const duplicated = [...seen].filter(([, n]) => n > 1).map(([id]) => id);
+    assert.deepEqual(missing, [], `${missing.length} acknowledged records lost`);
+    assert.deepEqual(duplicated, [], 'records stored twice');
+  } finally {
+    child.proc.kill('SIGKILL');
+    await child.exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+test('kill -9 three times under acks=all load loses no acknowledged record (balanced)', { timeout: 90_000 }, async (t) => {
+  await crashRun('balanced', (m) => t.diagnostic(m));
+});
+
+test('kill -9 three times under acks=all load loses no acknowledged record (ultra-safe)', { timeout: 90_000 }, async (t) => {
+  await crashRun('ultra-safe', (m) => t.diagnostic(m));
+});

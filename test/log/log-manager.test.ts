@@ -1,0 +1,148 @@
+// The log manager without a broker: WAL pressure forces early uploads instead of failing appends,
+// the orphan collector removes only old objects without rows, the fetch session cache is bounded,
+// and a WAL that stays full fails appends with a retriable error.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openMetadataStore } from '../../src/metadata/index.js';
+import type { MetadataStore, TopicRecord } from '../../src/metadata/types.js';
+import { FileStore } from '../../src/s3/index.js';
+import { PartitionLogManager, openWal } from '../../src/log/log-manager.js';
+import { PROFILES } from '../../src/log/topic-config.js';
+import { segmentKey } from '../../src/log/segment-format.js';
+import { FetchSessionCache } from '../../src/log/fetch-sessions.js';
+import { silentLogger } from '../../src/observability/logger.js';
+import { buildBatchSync } from '../../src/protocol/records/index.js';
+import { ErrorCode, KafkaError } from '../../src/protocol/errors.js';
+
+const log = silentLogger();
+const appendOpts = { acks: -1, produceVersion: 9, transactionalId: null };
+
+async function setup(dir: string, configs: Record<string, string> = {}): Promise<{ store: MetadataStore; objects: FileStore; topic: TopicRecord }> {
+  const store = await openMetadataStore(`sqlite:${join(dir, 'meta.sqlite')}`);
+  const objects = await FileStore.open(join(dir, 'objects'));
+  const topic = await store.topics.createTopic({ name: 't', id: '5d0c8e2a-1b3f-4a6e-9c7d-8e9f0a1b2c3d', partitions: 1, configs });
+  return { store, objects, topic };
+}
+
+test('WAL pressure uploads tails early so appends keep going', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sh-pressure-'));
+  try {
+    const { store, objects, topic } = await setup(dir);
+    let logs: PartitionLogManager | undefined;
+    const wal = await openWal(join(dir, 'wal'), PROFILES.balanced, log, () => logs?.onWalPressure(), { maxBytes: 64 * 1024, segmentBytes: 16 * 1024, pressureTimeoutMs: 5000 });
+    logs = new PartitionLogManager({ store, objects, wal, brokerProfile: PROFILES.balanced, log, orphanCheckMs: 0 });
+    await logs.recover();
+    const p = await logs.partition(topic, 0);
+    // 400 KiB through a 64 KiB WAL, with segment.bytes far above it: only early uploads make room.
+    for (let i = 0; i < 100; i++) await p.append(buildBatchSync({ records: [{ value: Buffer.alloc(4000, i) }] }), appendOpts).durable;
+    assert.equal(p.highWatermark(), 100n);
+    assert.ok((await store.segments.listSegments(topic.id, 0)).length >= 2, 'segments were uploaded early');
+    assert.ok(wal.usedBytes() <= 64 * 1024);
+    await logs.close();
+    await objects.close();
+    await store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a WAL that stays full fails the append with a retriable REQUEST_TIMED_OUT and nothing is half-written', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sh-full-'));
+  try {
+    const { store, objects, topic } = await setup(dir);
+    // No pressure handler: nothing frees space.
+    const wal = await openWal(join(dir, 'wal'), PROFILES.balanced, log, undefined, { maxBytes: 16 * 1024, segmentBytes: 8 * 1024, pressureTimeoutMs: 200 });
+    const logs = new PartitionLogManager({ store, objects, wal, brokerProfile: PROFILES.balanced, log, orphanCheckMs: 0 });
+    await logs.recover();
+    const p = await logs.partition(topic, 0);
+    let failure: unknown;
+    let ok = 0;
+    for (let i = 0; i < 10 && !failure; i++) {
+      try {
+        await p.append(buildBatchSync({ records: [{ value: Buffer.alloc(3000) }] }), appendOpts).durable;
+        ok++;
+      } catch (err) {
+        failure = err;
+      }
+    }
+    assert.ok(failure instanceof KafkaError, `expected a KafkaError, got ${String(failure)}`);
+    assert.equal(failure.code, ErrorCode.REQUEST_TIMED_OUT);
+    assert.ok(failure.retriable);
+    assert.equal(p.highWatermark(), BigInt(ok));
+    assert.equal(p.logEndOffset(), BigInt(ok), 'the refused batch gave its offset back');
+    await logs.close();
+    await objects.close();
+    await store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the orphan collector deletes old objects without a row, and keeps young ones and committed ones', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sh-orphan-'));
+  try {
+    const { store, objects, topic } = await setup(dir, { 'segment.bytes': '100' });
+    const logs = new PartitionLogManager({ store, objects, wal: null, brokerProfile: PROFILES.glacier, log, orphanCheckMs: 0 });
+    await logs.recover();
+    const p = await logs.partition(topic, 0);
+    await p.append(buildBatchSync({ records: [{ value: 'kept' }] }), appendOpts).durable;
+    await p.flush();
+    const [committed] = await store.segments.listSegments(topic.id, 0);
+    const orphan = segmentKey(topic.id, 0, 500n, 0);
+    await objects.put(orphan, Buffer.from('left by a crashed upload'));
+    const deletedTopicObject = segmentKey('9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d', 0, 0n, 0);
+    await objects.put(deletedTopicObject, Buffer.from('of a deleted topic'));
+
+    let report = await logs.collectOrphans(60_000);
+    assert.deepEqual(report.deleted, [], 'young objects are left alone');
+    report = await logs.collectOrphans(0);
+    assert.deepEqual(report.deleted.sort(), [orphan, deletedTopicObject].sort());
+    assert.ok(await objects.head(committed.objectKey));
+    assert.equal(await objects.head(orphan), null);
+    await logs.close();
+    await objects.close();
+    await store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('glacier: acks=all is the in-memory append; close() uploads the tail', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sh-glacier-'));
+  try {
+    const { store, objects, topic } = await setup(dir, { 'durability.profile': 'glacier' });
+    const wal = await openWal(join(dir, 'wal'), PROFILES.balanced, log);
+    const logs = new PartitionLogManager({ store, objects, wal, brokerProfile: PROFILES.balanced, log, orphanCheckMs: 0 });
+    await logs.recover();
+    const p = await logs.partition(topic, 0);
+    const h = p.append(buildBatchSync({ records: [{ value: 'g' }] }), appendOpts);
+    assert.equal(p.highWatermark(), 1n, 'durable at once');
+    await h.durable;
+    assert.equal(wal.usedBytes(), 16, 'nothing but the file header went to the WAL');
+    await logs.close();
+    const segs = await store.segments.listSegments(topic.id, 0);
+    assert.deepEqual(segs.map((s) => [s.baseOffset, s.lastOffset]), [[0n, 0n]]);
+    await objects.close();
+    await store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the fetch session cache is bounded: the least recently used session is evicted', () => {
+  const cache = new FetchSessionCache({ maxSessions: 2 });
+  const a = cache.create(false)!;
+  const b = cache.create(false)!;
+  assert.ok(cache.get(a.id)); // a is now the most recent
+  const c = cache.create(true)!;
+  assert.equal(cache.size, 2);
+  assert.equal(cache.get(b.id), undefined);
+  assert.ok(cache.get(a.id));
+  assert.ok(cache.get(c.id));
+  assert.equal(cache.evictions, 1);
+  assert.notEqual(a.id, c.id);
+  assert.ok(a.id > 0 && c.id > 0);
+});
