@@ -6,7 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawnSync } from 'node:child_process';
+import { runKcat } from '../helpers/kcat.js';
 import { Kafka, logLevel, CompressionTypes } from 'kafkajs';
 import { startTestBroker } from '../helpers/broker.js';
 import { startRecordingProxy, type RecordedFrame } from '../helpers/recording-proxy.js';
@@ -62,11 +62,11 @@ async function main(): Promise<void> {
   await consumer.disconnect();
   save('kafkajs', proxy.frames.splice(0));
 
-  const kcat = (args: string[], input?: string) =>
-    spawnSync('kcat', ['-b', bootstrap, ...args], { input, encoding: 'utf8', timeout: 20_000 });
-  kcat(['-L']);
-  kcat(['-P', '-t', 'golden', '-K', ':', '-z', 'snappy'], 'a:1\nb:2\n');
-  kcat(['-C', '-t', 'golden', '-o', 'beginning', '-e', '-q']);
+  // kcat runs asynchronously: the broker lives in this process and must keep answering.
+  const kcat = (args: string[], input?: string) => runKcat(['-b', bootstrap, ...args], { input, timeoutMs: 20_000 });
+  await kcat(['-L']);
+  await kcat(['-P', '-t', 'golden', '-K', ':', '-z', 'snappy'], 'a:1\nb:2\n');
+  await kcat(['-C', '-t', 'golden', '-o', 'beginning', '-e', '-q']);
   save('kcat', proxy.frames.splice(0));
 
   await broker.stop();
