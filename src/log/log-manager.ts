@@ -5,6 +5,7 @@
 import type { Logger } from '../observability/logger.js';
 import type { MetadataStore, TopicRecord } from '../metadata/types.js';
 import type { ObjectStore } from '../s3/index.js';
+import { kafkaError } from '../protocol/errors.js';
 import { WriteAheadLog, type WalOptions, type WalRecord } from '../wal/wal.js';
 import { BlockCache } from './block-cache.js';
 import { logSettings } from './log-settings.js';
@@ -108,7 +109,7 @@ export class PartitionLogManager implements LogManager {
     const key = `${topic.id}:${partition}`;
     const open = this.logs.get(key);
     if (open) return open;
-    if (this.closed) throw new Error('log manager is closed');
+    if (this.closed) throw kafkaError('NOT_LEADER_OR_FOLLOWER', 'this agent is shutting down; retry against the new leader');
     let p = this.opening.get(key);
     if (!p) {
       p = PartitionLog.open(this.deps, topic, partition, logSettings(topic, this.opts.brokerProfile))

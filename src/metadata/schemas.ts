@@ -13,7 +13,10 @@ import type {
   SubjectVersionRecord,
 } from './types.js';
 
-const RACE_RETRIES = 5;
+// Each lost race means another writer committed, so progress is guaranteed; the bound only stops a
+// pathological loop. The short random pause spreads out writers that keep colliding.
+const RACE_RETRIES = 50;
+const backoff = () => new Promise((r) => setTimeout(r, Math.random() * 5));
 
 function versionFromRow(r: Row): SubjectVersionRecord {
   return { subject: String(r.subject), version: toNumber(r.version), schemaId: toNumber(r.schema_id), deleted: toNumber(r.deleted) !== 0 };
@@ -48,7 +51,10 @@ export class SqlSchemaStore implements SchemaStore {
           return id;
         });
       } catch (err) {
-        if (attempt < RACE_RETRIES && this.db.isUniqueViolation(err)) continue;
+        if (attempt < RACE_RETRIES && this.db.isUniqueViolation(err)) {
+          await backoff();
+          continue;
+        }
         throw err;
       }
     }
@@ -86,7 +92,10 @@ export class SqlSchemaStore implements SchemaStore {
           return { subject, version: v, schemaId, deleted: false };
         });
       } catch (err) {
-        if (version === undefined && attempt < RACE_RETRIES && this.db.isUniqueViolation(err)) continue;
+        if (version === undefined && attempt < RACE_RETRIES && this.db.isUniqueViolation(err)) {
+          await backoff();
+          continue;
+        }
         if (this.db.isUniqueViolation(err)) throw new SchemaConflictError(`subject '${subject}' already has a version ${version}`);
         throw err;
       }

@@ -7,7 +7,7 @@ import { RawClient } from '../helpers/raw-client.js';
 import { ProduceRequestMessage, ProduceResponseMessage, createProduceRequest } from '../../src/protocol/generated/index.js';
 import { buildBatchSync, CRC_OFFSET } from '../../src/protocol/records/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
-import { createTopic, producer, readAll, rawFetch, decodeAll } from './data-path.js';
+import { createTopic, kafka, producer, readAll, rawFetch, decodeAll } from './data-path.js';
 
 let broker: TestBroker;
 let raw: RawClient;
@@ -146,4 +146,32 @@ test('a timestamp too far in the future is INVALID_TIMESTAMP with a record error
   assert.equal(pr.recordErrors.length, 1);
   assert.equal(pr.recordErrors[0].batchIndex, 0);
   assert.match(pr.errorMessage!, /after\.max\.ms/);
+});
+
+test('a kafkajs consumer group reads back what a kafkajs producer wrote (gzip, headers, null key, 3 partitions)', async () => {
+  await createTopic(broker, 'p-consume', 3);
+  const p = await producer(broker);
+  const sent = Array.from({ length: 60 }, (_, i) => ({ key: i % 5 === 0 ? null : `k${i}`, value: `v${i}`, headers: { n: String(i) } }));
+  await p.send({ topic: 'p-consume', compression: CompressionTypes.GZIP, messages: sent });
+  await p.disconnect();
+  const consumer = kafka(broker, 'p-consumer').consumer({ groupId: 'p-consume-group', maxWaitTimeInMs: 100 });
+  await consumer.connect();
+  await consumer.subscribe({ topic: 'p-consume', fromBeginning: true });
+  const got = new Map<string, { key: string | null; n: string }>();
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`only ${got.size} of 60 consumed`)), 20_000);
+    consumer
+      .run({
+        eachMessage: async ({ message }) => {
+          got.set(message.value!.toString(), { key: message.key?.toString() ?? null, n: message.headers!.n!.toString() });
+          if (got.size === 60) {
+            clearTimeout(timer);
+            resolve();
+          }
+        },
+      })
+      .catch(reject);
+  });
+  await consumer.disconnect();
+  for (let i = 0; i < 60; i++) assert.deepEqual(got.get(`v${i}`), { key: i % 5 === 0 ? null : `k${i}`, n: String(i) });
 });
