@@ -1,8 +1,9 @@
 // npm run bench: runs every benchmark section, prints a table per section and one JSON document.
-//   node dist/bench/index.js [section ...]   sections: codec, kafka (more are added as issues land)
+//   node dist/bench/index.js [section ...]   sections: codec, registry, kafka (more are added as issues land)
 // BENCH_RECORDS sets the record count of the Kafka comparison (default 200000 of 1 KiB).
 import { runCodecBench } from './codec.js';
 import { runPerfCompare } from './perf-compare.js';
+import { runRegistryBench } from './registry.js';
 
 type Row = Record<string, string | number>;
 
@@ -32,6 +33,11 @@ async function main(): Promise<void> {
       'decode MB/s': r.decodeMBps,
     })));
     results.codec = codec;
+  }
+  if (all || wanted.has('registry')) {
+    const registry = await runRegistryBench();
+    table('Schema registry', registry.map((r) => ({ ...r })));
+    results.registry = registry;
   }
   if (all || wanted.has('kafka')) {
     const records = Number(process.env.BENCH_RECORDS ?? 200_000);
