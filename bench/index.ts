@@ -3,6 +3,7 @@
 // BENCH_RECORDS sets the record count of the Kafka comparison (default 200000 of 1 KiB).
 import { runCodecBench } from './codec.js';
 import { runPerfCompare } from './perf-compare.js';
+import { runCodecShare } from './codec-share.js';
 import { runRegistryBench } from './registry.js';
 
 type Row = Record<string, string | number>;
@@ -32,7 +33,15 @@ async function main(): Promise<void> {
       'encode MB/s': r.encodeMBps,
       'decode MB/s': r.decodeMBps,
     })));
-    results.codec = codec;
+    const share = await runCodecShare(Number(process.env.BENCH_PROFILE_RECORDS ?? 100_000));
+    table('Broker CPU during a produce load (ProducerPerformance, 1 KiB, acks=all, 4 partitions)', [{
+      records: share.records,
+      'busy CPU ms': share.totalCpuMs,
+      'codec % of busy': share.codecPercent,
+      'record batch checks % of busy': share.recordsPercent,
+      'idle % of wall': share.idlePercent,
+    }]);
+    results.codec = { throughput: codec, produceLoadShare: share };
   }
   if (all || wanted.has('registry')) {
     const registry = await runRegistryBench();

@@ -19,6 +19,7 @@ import { BrokerMetrics, hasPoolStats } from './observability/metrics.js';
 import { AdminHttpServer, Readiness } from './observability/http.js';
 import { RegistryServer, SchemaRegistry } from './registry/index.js';
 import { GroupCoordinator } from './coordinator/group/coordinator.js';
+import { consumerGroupLag } from './coordinator/group/lag.js';
 import { ProducerStateManager } from './coordinator/producer/producer-state-manager.js';
 import { TxnCoordinator } from './coordinator/txn/txn-coordinator.js';
 import { ProducerIdManager } from './coordinator/txn/producer-id-manager.js';
@@ -109,6 +110,12 @@ export async function startAgent(config: BrokerConfig, log: Logger = createLogge
     const groups = new GroupCoordinator({ store, topics, config: groupConfigFrom(config), log, nodeId: config.nodeId });
     await groups.start();
     teardown.push(() => groups.stop());
+    metrics.setGroupLagSource(() =>
+      consumerGroupLag(store.offsets, async (name, partition) => {
+        const topic = await topics.get(name);
+        return topic ? partitionLogs.getOpen(topic.id, partition)?.highWatermark() : undefined;
+      }),
+    );
     // Transactions: loaded from the store; transactions a crash left prepared are completed.
     const transactions = new TxnCoordinator({
       kv: store.kv,

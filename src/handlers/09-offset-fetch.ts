@@ -2,8 +2,9 @@
 // v0-7 fetch one group; v8+ fetch several groups in one request, each answered on its own.
 // Null topics (v2+) means every committed offset of the group. A partition without a commit is
 // offset -1, leader epoch -1, empty metadata. v9 carries a KIP-848 member id and epoch, checked
-// for consumer groups (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH). RequireStable (v7+) needs no
-// waiting: transactional offset commits are not pending here.
+// for consumer groups (UNKNOWN_MEMBER_ID, STALE_MEMBER_EPOCH). RequireStable (v7+): a partition
+// with offsets staged by an open transaction (TxnOffsetCommit) answers UNSTABLE_OFFSET_COMMIT
+// (retriable) and offset -1, as Kafka does, so the consumer retries once the transaction ends.
 // Group-level errors go in each partition for v0-1, which have no top-level error code.
 import {
   OffsetFetchRequestMessage,
@@ -13,6 +14,7 @@ import {
   type OffsetFetchResponse,
 } from '../protocol/generated/index.js';
 import type { OffsetFetchGroupResult } from '../coordinator/group/coordinator.js';
+import { ErrorCode } from '../protocol/errors.js';
 import { groupCoordinator, type BrokerContext } from './context.js';
 import { defineHandler } from './types.js';
 
@@ -36,7 +38,7 @@ export function offsetFetchHandler(b: BrokerContext) {
             }),
           ),
         );
-        return { ...createOffsetFetchResponse(), groups: results };
+        return { ...createOffsetFetchResponse(), groups: req.requireStable ? results.map((r) => markUnstable(b, r)) : results };
       }
       const topics = v < 2 && req.topics === null ? [] : req.topics;
       const r = await groups.fetchOffsets({
@@ -45,9 +47,27 @@ export function offsetFetchHandler(b: BrokerContext) {
         memberEpoch: -1,
         topics: topics?.map((t) => ({ name: t.name, partitionIndexes: t.partitionIndexes })) ?? null,
       });
-      return { ...createOffsetFetchResponse(), errorCode: r.errorCode, topics: singleGroupTopics(r, topics, v) };
+      const stable = v >= 7 && req.requireStable ? markUnstable(b, r) : r;
+      return { ...createOffsetFetchResponse(), errorCode: r.errorCode, topics: singleGroupTopics(stable, topics, v) };
     },
   });
+}
+
+/** RequireStable: partitions whose offsets an open transaction may still change are not answered yet. */
+function markUnstable(b: BrokerContext, r: OffsetFetchGroupResult): OffsetFetchGroupResult {
+  const txns = b.transactions;
+  if (!txns || r.errorCode !== ErrorCode.NONE) return r;
+  return {
+    ...r,
+    topics: r.topics.map((t) => ({
+      ...t,
+      partitions: t.partitions.map((p) =>
+        txns.hasPendingOffsets(r.groupId, t.name, p.partitionIndex)
+          ? { ...p, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT }
+          : p,
+      ),
+    })),
+  };
 }
 
 function singleGroupTopics(r: OffsetFetchGroupResult, asked: { name: string; partitionIndexes: number[] }[] | null, v: number) {

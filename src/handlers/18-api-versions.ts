@@ -17,13 +17,16 @@ import { ErrorCode } from '../protocol/errors.js';
 import type { ApiVersionRange } from './registry.js';
 import { defineHandler } from './types.js';
 
+const PRODUCE_API_KEY = 0;
 const SOFTWARE_PATTERN = /^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?$/;
 
 export function apiVersionsHandler(versions: () => ApiVersionRange[]) {
   const respond = (errorCode: number): ApiVersionsResponse => ({
     ...createApiVersionsResponse(),
     errorCode,
-    apiKeys: versions(),
+    // Produce is listed from v0 as Kafka 4.x does (KAFKA-18659): librdkafka < 2.10 turns off gzip,
+    // snappy and lz4 unless the range includes v0. v0-2 requests still get UNSUPPORTED_VERSION.
+    apiKeys: versions().map((v) => (v.apiKey === PRODUCE_API_KEY ? { ...v, minVersion: 0 } : v)),
   });
   return defineHandler<ApiVersionsRequest | undefined, ApiVersionsResponse>({
     request: ApiVersionsRequestMessage,

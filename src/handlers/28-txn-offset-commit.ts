@@ -2,9 +2,9 @@
 // Stages a transaction's consumer offsets; they become the group's committed offsets when the
 // transaction commits and are dropped when it aborts. The group must have been added with
 // AddOffsetsToTxn (else INVALID_TXN_STATE, TRANSACTION_ABORTABLE at v4, as Kafka's verification
-// answers). Deviation: the v3+ member id, instance id and generation are not yet checked against
-// the group (the group coordinator has no public check for them); the producer epoch still fences
-// zombies, which is what exactly-once relies on.
+// answers). Then the v3+ member id, group instance id and generation are checked against the group
+// when any is given (ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID; STALE_MEMBER_EPOCH or
+// FENCED_MEMBER_EPOCH for KIP-848 groups); an unknown group with generation -1 becomes a simple group.
 import {
   TxnOffsetCommitRequestMessage,
   TxnOffsetCommitResponseMessage,
@@ -50,7 +50,9 @@ export function txnOffsetCommitHandler(b: BrokerContext) {
       let code: number;
       try {
         const notAdded = ctx.apiVersion >= 4 ? ErrorCode.TRANSACTION_ABORTABLE : ErrorCode.INVALID_TXN_STATE;
-        code = await txnCoordinator(b).txnOffsetCommit(req.transactionalId, req.groupId, req.producerId, req.producerEpoch, offsets, notAdded);
+        const member = { groupId: req.groupId, memberId: req.memberId, groupInstanceId: req.groupInstanceId, generationId: req.generationId };
+        const checkGroup = () => (b.groups ? b.groups.validateTxnOffsetCommit(member) : ErrorCode.NONE);
+        code = await txnCoordinator(b).txnOffsetCommit(req.transactionalId, req.groupId, req.producerId, req.producerEpoch, offsets, notAdded, checkGroup);
       } catch (err) {
         if (!(err instanceof KafkaError)) throw err;
         code = err.code;

@@ -36,6 +36,7 @@ export type ConfluentAction =
       timeoutS?: number;
       config?: RdkafkaConfig;
     }
+  | { op: 'groupMember'; topics: string[]; group: string; durationS: number; maxMessages?: number; config?: RdkafkaConfig }
   | { op: 'createTopics'; topics: { name: string; partitions?: number; replicationFactor?: number; config?: Record<string, string> }[]; timeoutS?: number; config?: RdkafkaConfig }
   | { op: 'deleteTopics'; topics: string[]; timeoutS?: number; config?: RdkafkaConfig }
   | { op: 'metadata'; topic?: string; timeoutS?: number; config?: RdkafkaConfig };
@@ -56,6 +57,9 @@ export interface ConfluentResult {
   error?: KafkaErrorJson;
   delivered?: { partition: number; offset: number | null; error: KafkaErrorJson | null }[];
   messages?: ConsumedMessage[];
+  /** groupMember: each successful synchronous commit (offset = next to read) and assignment change, with time.time(). */
+  commits?: { partition: number; offset: number; at: number }[];
+  events?: { ev: 'assign' | 'revoke' | 'lost'; partitions: number[]; at: number }[];
   topics?: Record<string, unknown>;
   brokers?: { id: number; host: string; port: number }[];
   clusterId?: string | null;

@@ -121,6 +121,11 @@ export class GroupCoordinator {
   private readonly placement: ShardPlacement;
   private started = false;
 
+  /** The live settings; the protocols read them on every use (tests shorten session timeouts here). */
+  get config(): GroupCoordinatorConfig {
+    return this.opts.config;
+  }
+
   constructor(private readonly opts: GroupCoordinatorOptions) {
     this.timer = opts.timer ?? new SystemTimer();
     this.placement = opts.placement ?? new LocalShardPlacement(opts.nodeId);
@@ -284,6 +289,42 @@ export class GroupCoordinator {
       this.opts.log.warn({ err, groupId: input.groupId }, 'committing offsets to the metadata store failed');
       return everyPartition(input.topics, ErrorCode.COORDINATOR_NOT_AVAILABLE);
     }
+  }
+
+  /**
+   * TxnOffsetCommit's membership check (transactional offsets are staged by the transaction
+   * coordinator, which asks here first). Kafka's rules for transactional commits: an unknown group
+   * with generation -1 becomes a simple group; the member fields are checked only when one is
+   * given; no REBALANCE_IN_PROGRESS. Returns a Kafka error code (NONE when the commit may go on).
+   */
+  validateTxnOffsetCommit(input: { groupId: string; memberId: string; groupInstanceId: string | null; generationId: number }): number {
+    try {
+      this.checkGroupId(input.groupId);
+    } catch (err) {
+      return this.errorOf(err);
+    }
+    const gen = input.generationId;
+    let group = this.registry.get(input.groupId);
+    if (!group) {
+      if (gen >= 0) return ErrorCode.ILLEGAL_GENERATION;
+      group = new ClassicGroup(input.groupId, this.timer.now());
+      this.registry.set(group);
+      return ErrorCode.NONE;
+    }
+    const memberGiven = gen >= 0 || input.memberId !== '' || input.groupInstanceId !== null;
+    if (group.kind === 'consumer') {
+      if ((gen < 0 && group.members.size === 0) || !memberGiven) return ErrorCode.NONE;
+      const m = group.members.get(input.memberId);
+      if (!m) return ErrorCode.UNKNOWN_MEMBER_ID;
+      if (gen > m.memberEpoch) return ErrorCode.FENCED_MEMBER_EPOCH;
+      if (gen < m.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH;
+      return ErrorCode.NONE;
+    }
+    if (group.is('Dead')) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if ((gen < 0 && group.is('Empty')) || !memberGiven) return ErrorCode.NONE;
+    const err = this.classic.validateMember(group, input.memberId, input.groupInstanceId);
+    if (err !== ErrorCode.NONE) return err;
+    return gen === group.generationId ? ErrorCode.NONE : ErrorCode.ILLEGAL_GENERATION;
   }
 
   private validateOffsetCommit(input: OffsetCommitInput): number {

@@ -283,14 +283,17 @@ export class PartitionProducerState {
 
   /**
    * Aborted transactions a read_committed fetch of [fetchOffset, upperBound) must skip: those whose
-   * marker is at or after fetchOffset and which started before upperBound.
+   * marker is at or after fetchOffset and which started before upperBound, by first offset.
    */
   abortedTransactions(fetchOffset: bigint, upperBound: bigint): { producerId: bigint; firstOffset: bigint }[] {
     const out: { producerId: bigint; firstOffset: bigint }[] = [];
     for (const t of this.aborted) {
       if (t.lastOffset >= fetchOffset && t.firstOffset < upperBound) out.push({ producerId: t.producerId, firstOffset: t.firstOffset });
     }
-    return out;
+    // Ordered by first offset, not by marker: kafkajs walks the list in order and only enters an
+    // aborted transaction when a record reaches the head's first offset, so interleaved
+    // transactions listed by marker order would leak aborted records (Java and librdkafka sort anyway).
+    return out.sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0));
   }
 
   /** Drops index entries and batch metadata below the log start offset (retention, DeleteRecords). */

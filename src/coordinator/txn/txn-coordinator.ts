@@ -244,7 +244,8 @@ export class TxnCoordinator implements TxnVerifier {
 
   /**
    * Stages offsets for the group; they become the group's committed offsets when the transaction
-   * commits. Returns one error code for every partition.
+   * commits. `checkGroup` validates the member against the group coordinator. Returns one error
+   * code for every partition.
    */
   async txnOffsetCommit(
     transactionalId: string,
@@ -253,6 +254,7 @@ export class TxnCoordinator implements TxnVerifier {
     producerEpoch: number,
     offsets: PendingOffset[],
     notAddedCode: number,
+    checkGroup: () => number = () => ErrorCode.NONE,
   ): Promise<number> {
     return this.withLock(transactionalId, async () => {
       const cur = this.txns.get(transactionalId);
@@ -261,6 +263,9 @@ export class TxnCoordinator implements TxnVerifier {
       if (r.producerEpoch !== producerEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
       if (r.state === 'PrepareCommit' || r.state === 'PrepareAbort') return ErrorCode.CONCURRENT_TRANSACTIONS;
       if (r.state !== 'Ongoing' || !r.groups.includes(groupId)) return notAddedCode;
+      // As in Kafka: the transaction is verified first, then the group membership.
+      const groupError = checkGroup();
+      if (groupError !== ErrorCode.NONE) return groupError;
       const staged = [...(r.pendingOffsets[groupId] ?? [])];
       for (const o of offsets) {
         const i = staged.findIndex((s) => s.topic === o.topic && s.partition === o.partition);

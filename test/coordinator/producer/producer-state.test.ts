@@ -146,3 +146,18 @@ test('idle producers expire unless a transaction is open; head truncation forget
   assert.equal(s.get(2n), undefined);
   assert.ok(s.get(3n));
 });
+
+test('aborted transactions are listed by first offset, not by marker offset (kafkajs walks them in order)', () => {
+  const s = new PartitionProducerState(() => 0);
+  produce(s, batch(1n, 0, 0, 1, true), 0n); // producer 1 starts first...
+  produce(s, batch(2n, 0, 0, 1, true), 1n);
+  s.appendMarker(2n, 0, 0, 'abort', 2n); // ...but producer 2 aborts first
+  s.appendMarker(1n, 0, 0, 'abort', 3n);
+  assert.deepEqual(
+    s.abortedTransactions(0n, 4n).map((t) => [t.producerId, t.firstOffset]),
+    [
+      [1n, 0n],
+      [2n, 1n],
+    ],
+  );
+});

@@ -12,6 +12,11 @@ Actions (every one takes an optional "config" dict of librdkafka properties):
   {"op": "consume", "topics": [...], "group"?, "maxMessages", "timeoutS"?,
    "assign"?: [{"topic", "partition", "offset"}]}
       -> {"ok", "messages": [{"topic", "partition", "offset", "key", "value", "headers", "timestamp"}]}
+  {"op": "groupMember", "topics": [...], "group", "durationS", "maxMessages"?}
+      a group member that commits each record synchronously after reading it, for durationS
+      (or until maxMessages): -> {"ok", "messages": [{"partition", "offset", "at"}],
+      "commits": [{"partition", "offset", "at"}], "events": [{"ev": "assign"|"revoke"|"lost",
+      "partitions": [...], "at"}], "protocol"?}; "at" is time.time() in seconds
   {"op": "createTopics", "topics": [{"name", "partitions"?, "replicationFactor"?, "config"?}]}
   {"op": "deleteTopics", "topics": [names]}          -> {"ok", "topics": {name: null | error}}
   {"op": "metadata", "topic"?}                       -> {"ok", "brokers": [...], "topics": {...}}
@@ -122,6 +127,46 @@ def consume(bootstrap, action):
     return {"ok": len(messages) == action["maxMessages"], "messages": messages}
 
 
+def group_member(bootstrap, action):
+    conf = {
+        "bootstrap.servers": bootstrap,
+        "group.id": action["group"],
+        "auto.offset.reset": "earliest",
+        "enable.auto.commit": False,
+        "enable.partition.eof": False,
+        **action.get("config", {}),
+    }
+    consumer = Consumer(conf)
+    messages, commits, events = [], [], []
+
+    def recorder(name):
+        def cb(_consumer, partitions):
+            events.append({"ev": name, "partitions": sorted(p.partition for p in partitions), "at": time.time()})
+        return cb
+
+    consumer.subscribe(action["topics"], on_assign=recorder("assign"), on_revoke=recorder("revoke"), on_lost=recorder("lost"))
+    deadline = time.monotonic() + action["durationS"]
+    want = action.get("maxMessages")
+    try:
+        while time.monotonic() < deadline and (want is None or len(messages) < want):
+            msg = consumer.poll(0.2)
+            if msg is None:
+                continue
+            if msg.error():
+                raise KafkaException(msg.error())
+            messages.append({"partition": msg.partition(), "offset": msg.offset(), "at": time.time()})
+            try:
+                done = consumer.commit(message=msg, asynchronous=False)
+            except KafkaException:
+                continue  # fenced by a rebalance: the record stays uncommitted, which the test allows
+            for tp in done or []:
+                if tp.error is None:
+                    commits.append({"partition": tp.partition, "offset": tp.offset, "at": time.time()})
+    finally:
+        consumer.close()
+    return {"ok": True, "messages": messages, "commits": commits, "events": events}
+
+
 def admin_client(bootstrap, action):
     return AdminClient({"bootstrap.servers": bootstrap, **action.get("config", {})})
 
@@ -168,7 +213,7 @@ def metadata(bootstrap, action):
     }
 
 
-ACTIONS = {"produce": produce, "consume": consume, "createTopics": create_topics, "deleteTopics": delete_topics, "metadata": metadata}
+ACTIONS = {"produce": produce, "consume": consume, "groupMember": group_member, "createTopics": create_topics, "deleteTopics": delete_topics, "metadata": metadata}
 
 
 def main():
