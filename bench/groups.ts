@@ -83,7 +83,7 @@ async function measure(t: Target, setup: ProtocolSetup, partitions: number, sess
   const live = () => members.filter((m) => !m.dead);
   const settled = () => fullyAssigned(live(), topic, partitions, { everyMemberOwns: true });
   try {
-    for (let n = 1; n <= 4; n++) await start(n);
+    await Promise.all([1, 2, 3, 4].map(start));
     await waitUntil(settled, `4 members of ${topic} settling`, 180_000, 10);
 
     const newcomer = await start(5);

@@ -12,7 +12,8 @@ import { openObjectStore } from './s3/index.js';
 import { PROFILES } from './log/topic-config.js';
 import { SingleNodeClusterView } from './cluster/cluster-view.js';
 import { buildHandlerRegistry } from './handlers/index.js';
-import type { BrokerContext } from './handlers/context.js';
+import type { BrokerContext, RecordValidator } from './handlers/context.js';
+import { schemaValidationSettings, validateBatchSchemas } from './registry/validation.js';
 import { Dispatcher } from './server/dispatcher.js';
 import { KafkaServer } from './server/server.js';
 import { BrokerMetrics, hasPoolStats } from './observability/metrics.js';
@@ -128,7 +129,13 @@ export async function startAgent(config: BrokerConfig, log: Logger = createLogge
     producers.verifier = transactions;
     await transactions.start();
     teardown.push(() => transactions.stop());
-    const context: BrokerContext = { config, profile: PROFILES[config.profile], cluster, topics, store, logs: partitionLogs, groups, transactions, producers };
+    const schemaRegistry = new SchemaRegistry(store.schemas);
+    const recordValidator: RecordValidator = {
+      applies: (t) => schemaValidationSettings(t.configs) !== null,
+      // The decompression cap is generous: max.message.bytes bounds the compressed batch only.
+      validate: (t, batch) => validateBatchSchemas(t.name, t.configs, batch, schemaRegistry, 64 * 1024 * 1024),
+    };
+    const context: BrokerContext = { config, profile: PROFILES[config.profile], cluster, topics, store, logs: partitionLogs, groups, transactions, producers, recordValidator, metrics };
 
     const registry = buildHandlerRegistry(context);
     const dispatcher = new Dispatcher(registry, log, { onRequest: (k, v, s, e) => metrics.request(k, v, s, e) });
@@ -155,7 +162,6 @@ export async function startAgent(config: BrokerConfig, log: Logger = createLogge
     const adminHttp = new AdminHttpServer({ host: config.host, port: config.httpPort, metrics, readiness, log });
     const httpBound = await listenAdminHttp(adminHttp, config, log);
     teardown.push(() => adminHttp.close());
-    const schemaRegistry = new SchemaRegistry(store.schemas);
     const registryHttp = new RegistryServer(schemaRegistry, { host: config.host, port: config.registryPort }, log);
     const registryBound = await listenRegistry(registryHttp, config);
     teardown.push(() => registryHttp.close());

@@ -18,6 +18,10 @@
 // message.timestamp.{before,after}.max.ms (checked on the header's base and max timestamps, with a
 // recordErrors entry), REQUEST_TIMED_OUT when the WAL stays full (retriable), KAFKA_STORAGE_ERROR
 // when the WAL cannot write. v8+ carries errorMessage and recordErrors (KIP-467).
+// Topics with confluent.{key,value}.schema.validation get their records checked against the schema
+// registry before the append (INVALID_RECORD with one recordErrors entry per bad record, the whole
+// batch refused). The check awaits the registry, so appends to such a partition take turns in
+// arrival order: an idempotent producer's pipelined batches must reach the log in sequence.
 import {
   ProduceRequestMessage,
   ProduceResponseMessage,
@@ -27,6 +31,7 @@ import {
 } from '../protocol/generated/index.js';
 import type { PartitionProduceResponse, TopicProduceResponse } from '../protocol/generated/ProduceResponse.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
+import { RecordsError } from '../protocol/records/index.js';
 import type { AppendResult } from '../log/types.js';
 import type { BrokerContext } from './context.js';
 import { defineHandler, type RequestContext } from './types.js';
@@ -75,7 +80,29 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   });
 }
 
+/** Runs `fn` after every earlier call with the same key has run, in call order. */
+class TurnTaker {
+  private readonly last = new Map<string, Promise<void>>();
+
+  /** `prepare` runs meanwhile; `fn` gets its value and must not await (the turn ends when it returns). */
+  async inTurn<P, T>(key: string, prepare: Promise<P>, fn: (value: P) => T): Promise<T> {
+    const before = this.last.get(key) ?? Promise.resolve();
+    let done!: () => void;
+    const mine = new Promise<void>((r) => (done = r));
+    this.last.set(key, mine);
+    try {
+      await before;
+      return fn(await prepare);
+    } finally {
+      done();
+      if (this.last.get(key) === mine) this.last.delete(key);
+    }
+  }
+}
+
 export function produceHandler(b: BrokerContext) {
+  const validationTurns = new TurnTaker();
+
   /** Starts one partition's append; resolves with its response when the acks level is met. */
   async function producePartition(
     req: ProduceRequest,
@@ -93,7 +120,23 @@ export function produceHandler(b: BrokerContext) {
         return partitionResponse(index, ErrorCode.INVALID_RECORD, 'the produce request carries no record batch for this partition');
       }
       const log = await b.logs!.partition(topic, index);
-      const handle = log.append(records, { acks: req.acks, produceVersion: ctx.apiVersion, transactionalId: req.transactionalId });
+      const append = () => log.append(records, { acks: req.acks, produceVersion: ctx.apiVersion, transactionalId: req.transactionalId });
+      let handle: ReturnType<typeof append>;
+      if (b.recordValidator?.applies(topic)) {
+        const checked = b.recordValidator.validate(topic, records);
+        const errors = await validationTurns.inTurn(`${topic.id}:${index}`, checked, (errs) => (errs.length ? errs : append()));
+        if (Array.isArray(errors)) {
+          const message = `${errors.length} record(s) failed schema validation; record ${errors[0].batchIndex}: ${errors[0].message}`;
+          return {
+            ...partitionResponse(index, ErrorCode.INVALID_RECORD, message),
+            recordErrors: errors.map((e) => ({ batchIndex: e.batchIndex, batchIndexErrorMessage: e.message })),
+          };
+        }
+        handle = errors;
+      } else {
+        handle = append();
+      }
+      b.metrics?.produced(topicName, records.length, records.length >= 61 ? records.readInt32BE(57) : 0);
       const r: AppendResult = await withTimeout(req.acks === -1 ? handle.durable : handle.appended, req.timeoutMs);
       return {
         ...partitionResponse(index, ErrorCode.NONE),
@@ -102,6 +145,7 @@ export function produceHandler(b: BrokerContext) {
         logStartOffset: r.logStartOffset,
       };
     } catch (err) {
+      if (err instanceof RecordsError) return partitionResponse(index, err.code, err.message);
       return fromError(index, err, ctx);
     }
   }

@@ -230,6 +230,8 @@ export function fetchHandler(b: BrokerContext, sessions = new FetchSessionCache(
           responses.push(current);
         }
         current.partitions.push(data);
+        const topicName = topics.get(item.topicKey)?.name;
+        if (b.metrics && topicName && data.records && data.records.length > 0) b.metrics.fetched(topicName, data.records.length);
       }
       return {
         ...createFetchResponse(),

@@ -8,7 +8,17 @@ import type { LogManager } from '../log/types.js';
 import type { GroupCoordinator } from '../coordinator/group/coordinator.js';
 import type { TxnCoordinator } from '../coordinator/txn/txn-coordinator.js';
 import type { ProducerStateManager } from '../coordinator/producer/producer-state-manager.js';
+import type { BrokerMetrics } from '../observability/metrics.js';
+import type { TopicRecord } from '../metadata/types.js';
 import { kafkaError } from '../protocol/errors.js';
+
+/** Broker-side record checks a topic can ask for (schema validation); see registry/validation.ts. */
+export interface RecordValidator {
+  /** Cheap: whether the topic's configs ask for any check (no decoding). */
+  applies(topic: TopicRecord): boolean;
+  /** Per-record problems of one batch, empty when every record passes. */
+  validate(topic: TopicRecord, batch: Buffer): Promise<{ batchIndex: number; message: string }[]>;
+}
 
 export interface BrokerContext {
   readonly config: BrokerConfig;
@@ -24,6 +34,10 @@ export interface BrokerContext {
   readonly transactions?: TxnCoordinator;
   /** Per-partition producer state (idempotence, LSO, aborted transactions); absent in some unit tests. */
   readonly producers?: ProducerStateManager;
+  /** Schema validation on produce, for topics that turn it on. */
+  readonly recordValidator?: RecordValidator;
+  /** Prometheus metrics of this agent; absent in some unit tests. */
+  readonly metrics?: BrokerMetrics;
 }
 
 /** The transaction coordinator, or COORDINATOR_NOT_AVAILABLE (retriable) when none runs in this context. */

