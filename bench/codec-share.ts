@@ -42,7 +42,7 @@ export async function runCodecShare(records = 100_000): Promise<CodecShare> {
   const bootstrap = `127.0.0.1:${port}`;
   expectSuccess(await kafkaTool.TopicCommand(['--bootstrap-server', bootstrap, '--create', '--topic', 'prof', '--partitions', '4'], { timeoutMs: 60_000 }), 'create topic');
   expectSuccess(
-    await kafkaTool.ProducerPerformance(['--topic', 'prof', '--num-records', String(records), '--record-size', '1024', '--throughput', '-1', '--command-property', `bootstrap.servers=${bootstrap}`, '--command-property', 'acks=all'], { timeoutMs: 600_000 }),
+    await kafkaTool.ProducerPerformance(['--topic', 'prof', '--num-records', String(records), '--record-size', '1024', '--throughput', '-1', '--command-property', `bootstrap.servers=${bootstrap}`, 'acks=all'], { timeoutMs: 600_000 }),
     'ProducerPerformance',
   );
   child.kill('SIGTERM');

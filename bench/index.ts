@@ -1,10 +1,12 @@
 // npm run bench: runs every benchmark section, prints a table per section and one JSON document.
-//   node dist/bench/index.js [section ...]   sections: codec, registry, kafka (more are added as issues land)
+//   node dist/bench/index.js [section ...]   sections: codec, registry, kafka, groups, eos (more are added as issues land)
 // BENCH_RECORDS sets the record count of the Kafka comparison (default 200000 of 1 KiB).
 import { runCodecBench } from './codec.js';
 import { runPerfCompare } from './perf-compare.js';
 import { runCodecShare } from './codec-share.js';
 import { runRegistryBench } from './registry.js';
+import { runGroupBench } from './groups.js';
+import { runEosBench } from './eos.js';
 
 type Row = Record<string, string | number>;
 
@@ -54,6 +56,16 @@ async function main(): Promise<void> {
     table(`Against Apache Kafka: ${records} records of 1 KiB, acks=all, Java perf tools`, perf.rows.map((r) => ({ ...r })));
     table('Ratios (StreamHouse / Kafka; throughput > 1 is better, p99 and RSS < 1 are better)', perf.ratios);
     results.kafka = perf;
+  }
+  if (all || wanted.has('groups')) {
+    const groups = await runGroupBench();
+    table('Consumer group: time until a 5-member group is stable again (ms)', groups.map((r) => ({ ...r })));
+    results.groups = groups;
+  }
+  if (all || wanted.has('eos')) {
+    const eos = await runEosBench();
+    table('Transactions (100 records each, 4 partitions, kafkajs) and idempotent produce', eos.map((r) => ({ ...r })));
+    results.eos = eos;
   }
   console.log('\n```json\n' + JSON.stringify(results, (_k, v) => (typeof v === 'bigint' ? String(v) : v), 2) + '\n```');
 }

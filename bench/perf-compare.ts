@@ -106,7 +106,7 @@ async function runOne(t: Target, partitions: number, opts: PerfOptions): Promise
   const topic = `perf-${partitions}-${Date.now()}`;
   expectSuccess(await kafkaTool.TopicCommand(['--bootstrap-server', t.bootstrap, '--create', '--topic', topic, '--partitions', String(partitions), '--replication-factor', '1'], { timeoutMs: 60_000 }), 'kafka-topics --create');
   const produced = expectSuccess(
-    await kafkaTool.ProducerPerformance(['--topic', topic, '--num-records', String(opts.records), '--record-size', String(opts.recordSize), '--throughput', '-1', '--command-property', `bootstrap.servers=${t.bootstrap}`, '--command-property', 'acks=all', '--command-property', 'linger.ms=5', '--command-property', 'batch.size=65536'], { timeoutMs: 600_000 }),
+    await kafkaTool.ProducerPerformance(['--topic', topic, '--num-records', String(opts.records), '--record-size', String(opts.recordSize), '--throughput', '-1', '--command-property', `bootstrap.servers=${t.bootstrap}`, 'acks=all', 'linger.ms=5', 'batch.size=65536'], { timeoutMs: 600_000 }),
     'ProducerPerformance',
   );
   const p = parseProducer(produced.stdout);

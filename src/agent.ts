@@ -86,7 +86,9 @@ export async function startAgent(config: BrokerConfig, log: Logger = createLogge
     producers.startExpiration();
     teardown.push(async () => producers.stop());
     let logs: PartitionLogManager | undefined;
-    const wal = await openWal(`${config.dataDir}/wal`, PROFILES[config.profile], log, () => logs?.onWalPressure());
+    const wal = await openWal(`${config.dataDir}/wal`, PROFILES[config.profile], log, () => logs?.onWalPressure(), {
+      onSync: (seconds) => metrics.walSync(seconds),
+    });
     logs = new PartitionLogManager({
       store,
       objects,

@@ -31,7 +31,7 @@ import {
 } from '../protocol/generated/index.js';
 import type { PartitionProduceResponse, TopicProduceResponse } from '../protocol/generated/ProduceResponse.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
-import { RecordsError } from '../protocol/records/index.js';
+import { ATTRIBUTES_OFFSET, RECORD_BATCH_OVERHEAD, RECORDS_COUNT_OFFSET, RecordsError, TRANSACTIONAL_FLAG_MASK } from '../protocol/records/index.js';
 import type { AppendResult } from '../log/types.js';
 import type { BrokerContext } from './context.js';
 import { defineHandler, type RequestContext } from './types.js';
@@ -136,7 +136,7 @@ export function produceHandler(b: BrokerContext) {
       } else {
         handle = append();
       }
-      b.metrics?.produced(topicName, records.length, records.length >= 61 ? records.readInt32BE(57) : 0);
+      b.metrics?.produced(topicName, records.length, records.length >= RECORD_BATCH_OVERHEAD ? records.readInt32BE(RECORDS_COUNT_OFFSET) : 0);
       const r: AppendResult = await withTimeout(req.acks === -1 ? handle.durable : handle.appended, req.timeoutMs);
       return {
         ...partitionResponse(index, ErrorCode.NONE),
@@ -160,6 +160,11 @@ export function produceHandler(b: BrokerContext) {
         return errorResponse(req, ErrorCode.INVALID_REQUIRED_ACKS, `acks must be -1, 0 or 1, got ${req.acks}`);
       }
       if (!b.logs) return errorResponse(req, ErrorCode.KAFKA_STORAGE_ERROR, 'the partition logs are not available');
+      // As Kafka: transactional batches need the request's transactional id (the authorization
+      // check on a null id fails), so a client cannot write transactional data outside a transaction.
+      if (req.transactionalId === null && hasTransactionalBatch(req)) {
+        return errorResponse(req, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'transactional record batches need the transactional id in the produce request');
+      }
       const started = req.topicData.map((t) => ({
         name: t.name,
         partitions: t.partitionData.map((p) => producePartition(req, t.name, p.index, p.records, ctx)),
@@ -181,6 +186,12 @@ export function produceHandler(b: BrokerContext) {
     },
     errorResponse: (req, code, message) => errorResponse(req, code, message),
   });
+}
+
+function hasTransactionalBatch(req: ProduceRequest): boolean {
+  return req.topicData.some((t) =>
+    t.partitionData.some((p) => p.records !== null && p.records.length >= RECORD_BATCH_OVERHEAD && (p.records.readInt16BE(ATTRIBUTES_OFFSET) & TRANSACTIONAL_FLAG_MASK) !== 0),
+  );
 }
 
 function errorResponse(req: ProduceRequest, code: number, message: string): ProduceResponse {

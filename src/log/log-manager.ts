@@ -6,6 +6,7 @@ import type { Logger } from '../observability/logger.js';
 import type { MetadataStore, TopicRecord } from '../metadata/types.js';
 import type { ObjectStore } from '../s3/index.js';
 import { kafkaError } from '../protocol/errors.js';
+import { FencedError } from '../metadata/errors.js';
 import { WriteAheadLog, type WalOptions, type WalRecord } from '../wal/wal.js';
 import { BlockCache } from './block-cache.js';
 import { logSettings } from './log-settings.js';
@@ -36,6 +37,26 @@ export interface LogManagerOptions {
   /** Told the leader epoch of each partition opened (Metadata reports it). */
   onLeaderEpoch?: (topicId: string, partition: number, epoch: number) => void;
   producerState?: ProducerStateChecker;
+  /** Cluster mode: partitions are served only under a lease this agent holds (src/cluster/). */
+  leadership?: PartitionLeadership;
+}
+
+/**
+ * What the log layer asks the cluster layer (src/cluster/lease-manager.ts) in cluster mode. Without
+ * it, this agent leads every partition (single-agent mode).
+ */
+export interface PartitionLeadership {
+  /**
+   * The epoch of this agent's valid lease on the partition, taking the lease first when this agent
+   * is the partition's target owner and the lease is free; null when another agent leads it.
+   */
+  leaseFor(topic: TopicRecord, partition: number): Promise<number | null>;
+  /** Whether the lease at `epoch` is still valid by this agent's clock. */
+  isValid(topicId: string, partition: number, epoch: number): boolean;
+  /** Records the previous leader left unflushed in its WAL (readable on a shared volume). */
+  recoveryRecords(topicId: string, partition: number, epoch: number, committedEnd: bigint): Promise<WalRecord[]>;
+  /** The log found itself fenced (a segment commit refused its epoch): the lease is gone. */
+  lost(topicId: string, partition: number, epoch: number): void;
 }
 
 /** Opens the WAL for a broker profile: fsync per commit for ultra-safe, periodic otherwise. */
@@ -44,7 +65,7 @@ export async function openWal(
   profile: DurabilityProfile,
   log: Logger,
   onPressure?: () => void,
-  limits: Pick<WalOptions, 'maxBytes' | 'segmentBytes' | 'pressureTimeoutMs'> = {},
+  limits: Pick<WalOptions, 'maxBytes' | 'segmentBytes' | 'pressureTimeoutMs' | 'onSync'> = {},
 ): Promise<WriteAheadLog> {
   return WriteAheadLog.open({
     dir,
@@ -76,6 +97,7 @@ export class PartitionLogManager implements LogManager {
       cache: this.cache,
       log: opts.log.child({ component: 'log' }),
       producerState: opts.producerState,
+      leaseValid: opts.leadership ? (t, p, e) => opts.leadership!.isValid(t, p, e) : undefined,
     };
   }
 
@@ -91,6 +113,9 @@ export class PartitionLogManager implements LogManager {
         // The record's data is a view into the file buffer; the log copies what it keeps.
         list.push(rec);
       }
+      // Cluster mode: the records wait on disk until this agent (restarted) or a successor takes
+      // the partition's lease and reads them (see PartitionLeadership.recoveryRecords).
+      if (this.opts.leadership) byPartition.clear();
       for (const [key, records] of byPartition) {
         const { topicId, partition } = records[0];
         const topic = await this.opts.store.topics.getTopicById(topicId);
@@ -107,12 +132,15 @@ export class PartitionLogManager implements LogManager {
 
   async partition(topic: TopicRecord, partition: number): Promise<PartitionLog> {
     const key = `${topic.id}:${partition}`;
+    const leadership = this.opts.leadership;
     const open = this.logs.get(key);
-    if (open) return open;
+    if (open && !leadership) return open;
+    if (open?.leading) return open;
+    if (open) this.resign(topic.id, partition, false);
     if (this.closed) throw kafkaError('NOT_LEADER_OR_FOLLOWER', 'this agent is shutting down; retry against the new leader');
     let p = this.opening.get(key);
     if (!p) {
-      p = PartitionLog.open(this.deps, topic, partition, logSettings(topic, this.opts.brokerProfile))
+      p = (leadership ? this.openAsLeader(leadership, topic, partition) : PartitionLog.open(this.deps, topic, partition, logSettings(topic, this.opts.brokerProfile)))
         .then((log) => {
           this.register(key, log);
           return log;
@@ -121,6 +149,45 @@ export class PartitionLogManager implements LogManager {
       this.opening.set(key, p);
     }
     return p;
+  }
+
+  /**
+   * Cluster mode: opens the partition under this agent's lease. The previous leader's unflushed
+   * records (its WAL, when readable here) are replayed and uploaded at once, before the log serves,
+   * so every leader's uncommitted tail is only ever in its own WAL.
+   */
+  private async openAsLeader(leadership: PartitionLeadership, topic: TopicRecord, partition: number): Promise<PartitionLog> {
+    const epoch = await leadership.leaseFor(topic, partition);
+    if (epoch === null) {
+      throw kafkaError('NOT_LEADER_OR_FOLLOWER', `this agent does not lead partition ${partition} of topic '${topic.name}'; refresh metadata and retry`);
+    }
+    const committedEnd = await this.opts.store.segments.nextOffset(topic.id, partition);
+    const records = await leadership.recoveryRecords(topic.id, partition, epoch, committedEnd);
+    const log = await PartitionLog.open(this.deps, topic, partition, logSettings(topic, this.opts.brokerProfile), records, epoch);
+    if (records.length > 0) {
+      try {
+        await log.flush(true);
+      } catch (err) {
+        log.close();
+        if (err instanceof FencedError) leadership.lost(topic.id, partition, epoch);
+        throw kafkaError('NOT_LEADER_OR_FOLLOWER', `taking over partition ${partition} of topic '${topic.name}' failed (${(err as Error).message}); retry`);
+      }
+    }
+    return log;
+  }
+
+  /**
+   * Stops serving a partition. Graceful (handover, shutdown): the durable tail is uploaded first so
+   * the successor finds it committed. Not graceful (the lease was lost): the log stops at once.
+   */
+  async resign(topicId: string, partition: number, graceful: boolean): Promise<void> {
+    const key = `${topicId}:${partition}`;
+    const log = this.logs.get(key);
+    if (!log) return;
+    if (graceful) await log.flush(true);
+    log.close();
+    if (this.logs.get(key) === log) this.logs.delete(key);
+    this.opts.wal?.forget(topicId, partition);
   }
 
   /** The log if it is open, without opening it. */
@@ -174,6 +241,11 @@ export class PartitionLogManager implements LogManager {
   /** One roll check: by size, full segments upload and the rest keeps filling; by age, everything durable goes. */
   rollDue(now = Date.now()): void {
     for (const log of this.logs.values()) {
+      if (log.isFenced) {
+        this.opts.leadership?.lost(log.topicId, log.partition, log.leaderEpoch);
+        this.resign(log.topicId, log.partition, false).catch(() => undefined);
+        continue;
+      }
       const reason = log.rollReason(now);
       if (reason) log.flush(reason === 'age').catch(() => undefined);
     }

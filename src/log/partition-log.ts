@@ -57,6 +57,12 @@ export interface PartitionLogDeps {
   producerState?: ProducerStateChecker;
   /** Cap on decompressed bytes when a feature needs records (timestamp lookups). */
   maxUncompressedBytes?: number;
+  /**
+   * Cluster mode: whether this agent's lease on the partition at `epoch` is still valid by its own
+   * (monotonic) clock. Checked before an append and again before it is acknowledged, so an agent
+   * paused past its lease never acknowledges what its successor could not see.
+   */
+  leaseValid?: (topicId: string, partition: number, epoch: number) => boolean;
 }
 
 interface TailEntry {
@@ -120,12 +126,15 @@ export class PartitionLog implements PartitionLogHandle {
     partition: number,
     settings: LogSettings,
     walRecords: readonly WalRecord[] = [],
+    /** Cluster mode: the epoch of the lease this agent holds (segment commits are fenced on it). */
+    leaseEpoch?: number,
   ): Promise<PartitionLog> {
     const row = await deps.store.partitions.getPartition(topic.id, partition);
     if (!row) throw kafkaError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${topic.name}' has no partition ${partition}`);
     const segments = await deps.store.segments.listSegments(topic.id, partition);
     const committedEnd = await deps.store.segments.nextOffset(topic.id, partition);
-    const log = new PartitionLog(deps, topic.id, partition, row.leaderEpoch, settings, row.logStartOffset, segments, committedEnd);
+    const epoch = leaseEpoch ?? row.leaderEpoch;
+    const log = new PartitionLog(deps, topic.id, partition, epoch, settings, row.logStartOffset, segments, committedEnd);
     for (const s of segments) log.noteEpoch(s.leaderEpoch, s.baseOffset);
     // Exactly-once hook: producer state from the newest segment snapshot, then the WAL tail replayed into it.
     const ps = deps.producerState;
@@ -152,7 +161,7 @@ export class PartitionLog implements PartitionLogHandle {
       recovered++;
     }
     log.hw = log.nextOffset;
-    log.noteEpoch(row.leaderEpoch, log.nextOffset);
+    log.noteEpoch(epoch, log.nextOffset);
     // WAL files holding only committed records of this partition may go.
     deps.wal?.releaseUpTo(topic.id, partition, committedEnd);
     if (recovered > 0) deps.log.info({ topicId: topic.id, partition, recovered, from: committedEnd, to: log.nextOffset }, 'partition tail recovered from the WAL');
@@ -193,10 +202,17 @@ export class PartitionLog implements PartitionLogHandle {
 
   // ---- append ---------------------------------------------------------------------------------
 
+  /** Whether this log may still serve as the partition's leader. */
+  get leading(): boolean {
+    return !this.closed && !this.fenced && (this.deps.leaseValid?.(this.topicId, this.partition, this.leaderEpoch) ?? true);
+  }
+
+  private notLeader(): KafkaError {
+    return kafkaError('NOT_LEADER_OR_FOLLOWER', `this agent no longer leads partition ${this.partition} of topic ${this.topicId}; refresh metadata and retry`);
+  }
+
   append(records: Buffer, opts: AppendOptions): AppendHandle {
-    if (this.closed || this.fenced) {
-      throw kafkaError('NOT_LEADER_OR_FOLLOWER', `this agent no longer leads partition ${this.partition} of topic ${this.topicId}`);
-    }
+    if (!this.leading) throw this.notLeader();
     const s = this.settings;
     const check = validateProduceRecords(records, { produceVersion: opts.produceVersion, maxBatchBytes: s.maxMessageBytes });
     if (!check.ok) throw new KafkaError(check.code, check.message);
@@ -258,6 +274,8 @@ export class PartitionLog implements PartitionLogHandle {
         () => {
           entry.durable = true;
           this.advanceHighWatermark();
+          // The record is in the WAL, but a successor that took over meanwhile may not have seen it.
+          if (!this.leading) throw this.notLeader();
           return result();
         },
         (err) => {
@@ -279,9 +297,7 @@ export class PartitionLog implements PartitionLogHandle {
    * with its offset once it is durable. No client rules apply; the producer state records it.
    */
   appendControl(batch: Buffer): Promise<bigint> {
-    if (this.closed || this.fenced) {
-      return Promise.reject(kafkaError('NOT_LEADER_OR_FOLLOWER', `this agent no longer leads partition ${this.partition} of topic ${this.topicId}`));
-    }
+    if (!this.leading) return Promise.reject(this.notLeader());
     const header = new BatchHeader(batch);
     const baseOffset = this.nextOffset;
     const lastOffset = baseOffset + BigInt(header.lastOffsetDelta);

@@ -122,6 +122,24 @@ export class SqlLeaseStore implements LeaseStore {
     return rows.length ? leaseFromRow(resource, rows[0]!) : null;
   }
 
+  async renewAll(holder: string, ttlMs: number): Promise<Lease[]> {
+    checkTtl(ttlMs);
+    return this.db.transaction(async (tx) => {
+      const now = tx.dialect.nowMs;
+      await tx.run(`UPDATE partitions SET lease_expires_at = ${now} + $2 WHERE leader_agent = $1`, [holder, ttlMs]);
+      await tx.run(`UPDATE leases SET expires_at = ${now} + $2 WHERE holder = $1`, [holder, ttlMs]);
+      const parts = await tx.all(
+        'SELECT topic_id, partition_index, leader_agent AS holder, leader_epoch AS epoch, lease_expires_at AS expires_at FROM partitions WHERE leader_agent = $1',
+        [holder],
+      );
+      const others = await tx.all('SELECT resource, holder, epoch, expires_at FROM leases WHERE holder = $1 ORDER BY resource', [holder]);
+      return [
+        ...parts.map((r) => leaseFromRow(partitionLeaseResource(String(r.topic_id), toNumber(r.partition_index)), r)),
+        ...others.map((r) => leaseFromRow(String(r.resource), r)),
+      ];
+    });
+  }
+
   async list(prefix: string): Promise<Lease[]> {
     const rows = await this.db.all(
       'SELECT resource, holder, epoch, expires_at FROM leases WHERE substr(resource, 1, $2) = $1 ORDER BY resource',

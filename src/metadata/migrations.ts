@@ -104,6 +104,25 @@ export const MIGRATIONS: readonly Migration[] = [
          mode TEXT)`,
     ],
   },
+  {
+    version: 3,
+    name: 'cluster agents',
+    steps: [
+      // One row per agent that ever joined; live = heartbeat_at recent on the database clock.
+      // node_id is the Kafka broker id, allocated once per agent id and never reused.
+      `CREATE TABLE agents (
+         agent_id TEXT PRIMARY KEY,
+         node_id INTEGER NOT NULL UNIQUE,
+         host TEXT NOT NULL,
+         port INTEGER NOT NULL,
+         rack TEXT,
+         wal_dir TEXT,
+         heartbeat_at INT64 NOT NULL,
+         started_at INT64 NOT NULL)`,
+      `CREATE INDEX partitions_leader ON partitions (leader_agent)`,
+      `CREATE INDEX leases_holder ON leases (holder)`,
+    ],
+  },
 ];
 
 /** Arbitrary constant naming StreamHouse's migration lock among PostgreSQL advisory locks. */

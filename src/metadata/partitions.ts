@@ -45,6 +45,11 @@ export class SqlPartitionStore implements PartitionStore {
     return toBigInt(rows[0]!.log_start_offset);
   }
 
+  async listAllPartitions(): Promise<PartitionRecord[]> {
+    const rows = await this.db.all(`SELECT ${COLUMNS} FROM partitions ORDER BY topic_id, partition_index`);
+    return rows.map(partitionFromRow);
+  }
+
   async listPartitions(topicId: string): Promise<PartitionRecord[]> {
     const rows = await this.db.all(`SELECT ${COLUMNS} FROM partitions WHERE topic_id = $1 ORDER BY partition_index`, [
       topicId.toLowerCase(),

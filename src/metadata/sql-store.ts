@@ -13,6 +13,7 @@ import { SqlProducerIdStore } from './producer-ids.js';
 import { SqlKeyValueStore } from './kv.js';
 import { SqlLeaseStore } from './leases.js';
 import { SqlSchemaStore } from './schemas.js';
+import { SqlAgentStore } from './agents.js';
 
 /** Applies pending migrations and returns the cluster id, creating it on the very first start. */
 export async function initializeSchema(db: SqlDatabase): Promise<string> {
@@ -34,6 +35,7 @@ export class SqlMetadataStore implements MetadataStore {
   readonly kv: SqlKeyValueStore;
   readonly leases: SqlLeaseStore;
   readonly schemas: SqlSchemaStore;
+  readonly agents: SqlAgentStore;
 
   constructor(
     private readonly db: SqlDatabase,
@@ -48,6 +50,7 @@ export class SqlMetadataStore implements MetadataStore {
     this.kv = new SqlKeyValueStore(db);
     this.leases = new SqlLeaseStore(db);
     this.schemas = new SqlSchemaStore(db);
+    this.agents = new SqlAgentStore(db);
   }
 
   getClusterId(): string {

@@ -56,6 +56,8 @@ export interface PartitionStore {
   setLogStartOffset(topicId: string, partition: number, offset: bigint): Promise<bigint>;
   /** The topic's partitions ordered by index (empty for an unknown topic). */
   listPartitions(topicId: string): Promise<PartitionRecord[]>;
+  /** Every partition of every topic, ordered by topic id then index (cluster routing). */
+  listAllPartitions(): Promise<PartitionRecord[]>;
 }
 
 export interface SegmentRecord {
@@ -211,6 +213,48 @@ export interface LeaseStore {
   get(resource: string): Promise<Lease | null>;
   /** Leases (not partition leaderships; see listPartitions) whose resource starts with prefix. */
   list(prefix: string): Promise<Lease[]>;
+  /**
+   * Extends every lease `holder` holds (partition leaderships included) in one transaction and
+   * returns them with their epochs, so the caller can see which ones it lost.
+   */
+  renewAll(holder: string, ttlMs: number): Promise<Lease[]>;
+}
+
+/** A cluster agent as registered in the `agents` table. */
+export interface AgentRecord {
+  agentId: string;
+  /** The Kafka broker id: allocated once per agent id, unique in the cluster, never reused. */
+  nodeId: number;
+  host: string;
+  port: number;
+  rack: string | null;
+  /** Where the agent's WAL lives, so a successor on the same volume can recover unflushed records. */
+  walDir: string | null;
+  /** Database clock, ms. */
+  heartbeatAt: number;
+  startedAt: number;
+}
+
+export interface AgentRegistration {
+  agentId: string;
+  host: string;
+  port: number;
+  rack: string | null;
+  walDir: string | null;
+}
+
+/** Agent membership: registration, heartbeats and who is live (judged on the database clock). */
+export interface AgentStore {
+  /** Inserts or refreshes the agent's row (keeping its node id) and marks it live now. */
+  register(agent: AgentRegistration): Promise<AgentRecord>;
+  /** Marks the agent live now; false when its row is gone. */
+  heartbeat(agentId: string): Promise<boolean>;
+  /** Agents whose last heartbeat is younger than maxAgeMs, ordered by node id. */
+  listLive(maxAgeMs: number): Promise<AgentRecord[]>;
+  /** Every agent ever registered, ordered by node id. */
+  listAll(): Promise<AgentRecord[]>;
+  /** Graceful leave: the agent stops counting as live at once (its row and node id stay). */
+  deregister(agentId: string): Promise<void>;
 }
 
 export interface SchemaReferenceRecord {
@@ -285,6 +329,7 @@ export interface MetadataStore {
   readonly kv: KeyValueStore;
   readonly leases: LeaseStore;
   readonly schemas: SchemaStore;
+  readonly agents: AgentStore;
   /** Kafka-style cluster id (22 characters, base64url of 16 random bytes), fixed on first start. */
   getClusterId(): string;
   /** Resolves when the database answers a trivial query; rejects with MetadataUnavailableError. */

@@ -126,6 +126,15 @@ test('a bad CRC is CORRUPT_MESSAGE, a client control batch INVALID_RECORD, unkno
   assert.equal(f.responses[0].partitions[0].highWatermark, 0n);
 });
 
+test('transactional batches without a transactional id in the request are refused as Kafka does', async () => {
+  await createTopic(broker, 'p-txn-no-id');
+  const batch = buildBatchSync({ records: [{ value: 'x' }], transactional: true, producerId: 7n, producerEpoch: 0, baseSequence: 0 });
+  const res = await raw.request(ProduceRequestMessage, ProduceResponseMessage, 9, produceBody('p-txn-no-id', 0, batch));
+  assert.equal(res.responses[0].partitionResponses[0].errorCode, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+  const f = await rawFetch(raw, 'p-txn-no-id', 0, 0n);
+  assert.equal(f.responses[0].partitions[0].highWatermark, 0n);
+});
+
 test('LogAppendTime topics stamp the broker time and report logAppendTimeMs', async () => {
   await createTopic(broker, 'p-lat', 1, { 'message.timestamp.type': 'LogAppendTime' });
   const before = Date.now();
