@@ -5,6 +5,7 @@ import { runCodecBench } from './codec.js';
 import { runPerfCompare } from './perf-compare.js';
 import { runCodecShare } from './codec-share.js';
 import { runRegistryBench } from './registry.js';
+import { runStorageBench, storageTable } from './storage.js';
 import { runGroupBench } from './groups.js';
 import { runEosBench } from './eos.js';
 
@@ -66,6 +67,14 @@ async function main(): Promise<void> {
     const eos = await runEosBench();
     table('Transactions (100 records each, 4 partitions, kafkajs) and idempotent produce', eos.map((r) => ({ ...r })));
     results.eos = eos;
+  }
+  if (all || wanted.has('storage')) {
+    const records = Number(process.env.BENCH_STORAGE_RECORDS ?? 100_000);
+    const storage = await runStorageBench({ records, recordSize: 1024, partitions: 4 });
+    const raw = storage.rawFsync;
+    console.log(`\nRaw fsync rate of this disk (4 KiB write + fsync, back to back): ${raw.fsyncsPerSec.toFixed(0)}/s, p50 ${raw.p50Ms.toFixed(2)} ms, p99 ${raw.p99Ms.toFixed(2)} ms.`);
+    table(`Durability profiles: ${records} records of 1 KiB, acks=all, 4 partitions, ProducerPerformance; objects on s3rver (${storage.machine})`, storageTable(storage));
+    results.storage = storage;
   }
   console.log('\n```json\n' + JSON.stringify(results, (_k, v) => (typeof v === 'bigint' ? String(v) : v), 2) + '\n```');
 }

@@ -333,9 +333,9 @@ export async function runStorageBench(opts: StorageBenchOptions): Promise<Storag
   try {
     for (const profile of profiles) rows.push(await runProfile(profile, opts, s3, counter, rawFsync.fsyncsPerSec));
   } finally {
-    clearInterval(keepAlive);
     await counter.stop();
     await s3.stop();
+    clearInterval(keepAlive);
   }
   return { rawFsync, rows, machine: `${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), Node ${process.version}` };
 }

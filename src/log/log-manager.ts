@@ -115,7 +115,15 @@ export class PartitionLogManager implements LogManager {
       }
       // Cluster mode: the records wait on disk until this agent (restarted) or a successor takes
       // the partition's lease and reads them (see PartitionLeadership.recoveryRecords).
-      if (this.opts.leadership) byPartition.clear();
+      // Partitions that stay elsewhere release their records after a grace period.
+      if (this.opts.leadership) {
+        const found = [...byPartition.values()].map((r) => ({ topicId: r[0].topicId, partition: r[0].partition }));
+        byPartition.clear();
+        const t = setTimeout(() => {
+          for (const f of found) if (!this.logs.has(`${f.topicId}:${f.partition}`) && !this.closed) wal.forget(f.topicId, f.partition);
+        }, 120_000);
+        t.unref();
+      }
       for (const [key, records] of byPartition) {
         const { topicId, partition } = records[0];
         const topic = await this.opts.store.topics.getTopicById(topicId);
@@ -136,7 +144,12 @@ export class PartitionLogManager implements LogManager {
     const open = this.logs.get(key);
     if (open && !leadership) return open;
     if (open?.leading) return open;
-    if (open) this.resign(topic.id, partition, false);
+    if (open) {
+      // Not renewed in time (a slow store, a pause): still ours if the lease is, at the same epoch.
+      const epoch = await leadership!.leaseFor(topic, partition);
+      if (epoch === open.leaderEpoch && open.leading) return open;
+      await this.resign(topic.id, partition, false);
+    }
     if (this.closed) throw kafkaError('NOT_LEADER_OR_FOLLOWER', 'this agent is shutting down; retry against the new leader');
     let p = this.opening.get(key);
     if (!p) {
@@ -187,7 +200,14 @@ export class PartitionLogManager implements LogManager {
     if (graceful) await log.flush(true);
     log.close();
     if (this.logs.get(key) === log) this.logs.delete(key);
-    this.opts.wal?.forget(topicId, partition);
+    if (graceful) this.opts.wal?.forget(topicId, partition);
+    else {
+      // A successor reads these records from our WAL when it takes the lease; let them go later.
+      const t = setTimeout(() => {
+        if (!this.logs.has(key) && !this.closed) this.opts.wal?.forget(topicId, partition);
+      }, 120_000);
+      t.unref();
+    }
   }
 
   /** The log if it is open, without opening it. */

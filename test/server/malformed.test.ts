@@ -144,3 +144,20 @@ test('many connections sending garbage do not stop a well-behaved client', async
   c.close();
   bad.forEach((b) => b.close());
 });
+
+test('partial frames cost only the bytes that arrived, and idle connections are closed', async () => {
+  const idle = await startTestBroker({ connectionsMaxIdleMs: 300 });
+  const c = await RawClient.connect(idle.port);
+  // Announce a 90 MiB frame and send 1 MiB of it: the broker holds 1 MiB, not 90.
+  const head = Buffer.alloc(4);
+  head.writeInt32BE(90 * 1024 * 1024, 0);
+  const before = process.memoryUsage().arrayBuffers;
+  c.write(Buffer.concat([head, Buffer.alloc(1024 * 1024)]));
+  await new Promise((r) => setTimeout(r, 100));
+  const grown = process.memoryUsage().arrayBuffers - before;
+  assert.ok(grown < 16 * 1024 * 1024, `buffers grew by ${grown} bytes`);
+  // No more bytes: after connections.max.idle.ms the broker closes the connection.
+  assert.equal(await c.waitClosed(3000), true);
+  assert.equal(idle.agent.context.cluster.brokers().length, 1);
+  await idle.stop();
+});
