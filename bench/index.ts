@@ -1,6 +1,7 @@
 // npm run bench: runs every benchmark section, prints a table per section and one JSON document.
-//   node dist/bench/index.js [section ...]   sections: codec, registry, kafka, groups, eos (more are added as issues land)
-// BENCH_RECORDS sets the record count of the Kafka comparison (default 200000 of 1 KiB).
+//   node dist/bench/index.js [section ...]   sections: codec, registry, kafka, groups, eos, storage (more are added as issues land)
+// BENCH_RECORDS sets the record count of the Kafka comparison (default 200000 of 1 KiB);
+// BENCH_STORAGE_RECORDS that of each durability profile in the storage section (default 100000).
 import { runCodecBench } from './codec.js';
 import { runPerfCompare } from './perf-compare.js';
 import { runCodecShare } from './codec-share.js';

@@ -4,7 +4,9 @@
 // (s3rver), reached through a counting HTTP proxy so every request the broker makes is seen,
 // including the final uploads of a graceful stop:
 //   1. Kafka's ProducerPerformance sends N records of 1 KiB with acks=all (Java defaults, so
-//      idempotence is on): records/s, MB/s, ack latency p50/p99/p99.9.
+//      idempotence is on), as fast as it can: records/s, MB/s, latency p50/p99/p99.9 (at
+//      saturation, mostly time queued in the producer). Then a shorter run paced at 2000 records/s
+//      into a second topic: the ack latency below saturation.
 //   2. WAL fsyncs per second from the agent's /metrics (streamhouse_wal_fsync_duration_seconds_count),
 //      set against this disk's raw fsync rate (bench/fsync-probe.ts).
 //   3. S3 PUT-class requests (PUT object, upload part, create/complete multipart) and the bytes they
@@ -32,6 +34,8 @@ export interface StorageBenchOptions {
   recordSize: number;
   partitions: number;
   profiles?: ProfileName[];
+  /** Rate of the paced latency run (records/s). Default 2000; its length is records / 5, at most 20000. */
+  pacedRecordsPerSec?: number;
   /** Seconds of the raw fsync probe. Default 2. */
   fsyncProbeSeconds?: number;
 }
@@ -44,6 +48,11 @@ export interface StorageRow {
   p50Ms: number;
   p99Ms: number;
   p999Ms: number;
+  /** Ack latency of a second run paced below saturation (pacedRecordsPerSec). */
+  pacedRecordsPerSec: number;
+  pacedP50Ms: number;
+  pacedP99Ms: number;
+  pacedP999Ms: number;
   fsyncsPerSec: number;
   /** fsyncsPerSec / the disk's raw rate. */
   fsyncShareOfRaw: number;
@@ -152,6 +161,8 @@ async function startS3Counter(upstreamPort: number): Promise<S3Counter> {
 interface Broker {
   bootstrap: string;
   httpPort: number;
+  /** Log lines at warn level or above. */
+  problems: string[];
   peakRssBytes(): number;
   stop(): Promise<void>;
 }
@@ -162,22 +173,30 @@ async function startBroker(dataDir: string, profile: ProfileName, objects: strin
   let out = '';
   const ports = await new Promise<{ kafka: number; http: number }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`StreamHouse (${profile}) did not start within 30 s: ${out.slice(-2000)}`)), 30_000);
-    child.stdout!.on('data', (d) => {
+    const onStartup = (d: Buffer) => {
       out += d;
       const k = out.match(/"kafka":"[^"]*:(\d+)"/);
       const h = out.match(/"http":"[^"]*:(\d+)"/);
       if (k && h) {
         clearTimeout(timer);
+        child.stdout!.off('data', onStartup);
         resolve({ kafka: Number(k[1]), http: Number(h[1]) });
       }
-    });
+    };
+    child.stdout!.on('data', onStartup);
     child.once('exit', (code) => {
       clearTimeout(timer);
       reject(new Error(`StreamHouse (${profile}) exited with ${code}: ${out.slice(-2000)}`));
     });
   });
-  out = '';
-  child.stdout!.resume();
+  // Warnings and errors are kept for the report: a failed upload at shutdown explains missing records.
+  const problems: string[] = [];
+  let partial = '';
+  child.stdout!.on('data', (d) => {
+    const lines = (partial + d).split('\n');
+    partial = lines.pop() ?? '';
+    for (const l of lines) if (/"level":(4|5|6)\d/.test(l) && problems.length < 50) problems.push(l);
+  });
   let peak = 0;
   const sample = setInterval(() => {
     peak = Math.max(peak, procStatusBytes(child.pid!, 'VmHWM'));
@@ -185,14 +204,16 @@ async function startBroker(dataDir: string, profile: ProfileName, objects: strin
   return {
     bootstrap: `127.0.0.1:${ports.kafka}`,
     httpPort: ports.http,
+    problems,
     peakRssBytes: () => Math.max(peak, procStatusBytes(child.pid!, 'VmHWM')),
     async stop() {
       clearInterval(sample);
       if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise((r) => child.once('exit', r));
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
       // SIGTERM is a graceful stop: every tail is uploaded before the process exits.
       child.kill('SIGTERM');
-      await exited;
+      const code = await exited;
+      if (code !== 0) problems.push(`broker exited with code ${code} after SIGTERM`);
     },
   };
 }
@@ -259,28 +280,41 @@ async function createTopic(bootstrap: string, topic: string, partitions: number)
   }
 }
 
+const pacedRecords = (opts: StorageBenchOptions) => Math.min(20_000, Math.ceil(opts.records / 5));
+
+async function producerPerformance(bootstrap: string, topic: string, records: number, recordSize: number, rate: number, profile: ProfileName) {
+  const run = await kafkaTool.ProducerPerformance(
+    ['--topic', topic, '--num-records', String(records), '--record-size', String(recordSize), '--throughput', String(rate), '--bootstrap-server', bootstrap, '--command-property', 'acks=all', 'linger.ms=5', 'batch.size=65536'],
+    { timeoutMs: 600_000 },
+  );
+  return parseProducer(expectSuccess(run, `ProducerPerformance (${rate < 0 ? 'unpaced' : `${rate}/s`}) against ${profile}`).stdout);
+}
+
 async function runProfile(profile: ProfileName, opts: StorageBenchOptions, s3: { bucket: string }, counter: S3Counter, rawFsyncPerSec: number): Promise<StorageRow> {
   const dataDir = mkdtempSync(join(tmpdir(), `sh-storage-${profile}-`));
   const objects = `s3://${s3.bucket}/${profile}-${Date.now()}`;
   const topic = `storage-${profile}`;
+  const problems: string[] = [];
   try {
     counter.reset();
     let broker = await startBroker(dataDir, profile, objects, counter.endpoint);
     let p: ReturnType<typeof parseProducer>;
+    let paced: ReturnType<typeof parseProducer>;
     let fsyncs: number;
     let peakRss: number;
     try {
       await createTopic(broker.bootstrap, topic, opts.partitions);
+      await createTopic(broker.bootstrap, `${topic}-paced`, opts.partitions);
       const fsyncsBefore = await scrape(broker.httpPort, 'streamhouse_wal_fsync_duration_seconds_count');
-      const produced = expectSuccess(
-        await kafkaTool.ProducerPerformance(['--topic', topic, '--num-records', String(opts.records), '--record-size', String(opts.recordSize), '--throughput', '-1', '--bootstrap-server', broker.bootstrap, '--command-property', 'acks=all', 'linger.ms=5', 'batch.size=65536'], { timeoutMs: 600_000 }),
-        `ProducerPerformance against ${profile}`,
-      );
+      p = await producerPerformance(broker.bootstrap, topic, opts.records, opts.recordSize, -1, profile);
       fsyncs = (await scrape(broker.httpPort, 'streamhouse_wal_fsync_duration_seconds_count')) - fsyncsBefore;
-      p = parseProducer(produced.stdout);
       peakRss = broker.peakRssBytes();
+      // At full speed the latency is mostly the producer's own queue (buffer.memory); a paced run
+      // below saturation shows what an acks=all produce costs under each profile.
+      paced = await producerPerformance(broker.bootstrap, `${topic}-paced`, pacedRecords(opts), opts.recordSize, opts.pacedRecordsPerSec ?? 2000, profile);
     } finally {
       await broker.stop();
+      problems.push(...broker.problems);
     }
     // Every tail is in segments now (the stop uploaded them), so the counts cover the whole run.
     const s3Counts = { ...counter.counts };
@@ -292,11 +326,14 @@ async function runProfile(profile: ProfileName, opts: StorageBenchOptions, s3: {
       cold = await coldRead(broker.bootstrap, topic, opts.partitions);
     } finally {
       await broker.stop();
+      problems.push(...broker.problems);
     }
-    if (cold.records !== opts.records) throw new Error(`cold read of ${profile} returned ${cold.records} records, expected ${opts.records}`);
+    if (cold.records !== opts.records) {
+      throw new Error(`cold read of ${profile} returned ${cold.records} records, expected ${opts.records}; broker warnings:\n${problems.join('\n')}`);
+    }
     const coldGets = counter.counts.gets;
     const produceSeconds = opts.records / p.recordsPerSec;
-    const ingested = opts.records * opts.recordSize;
+    const ingested = (opts.records + pacedRecords(opts)) * opts.recordSize;
     const fsyncsPerSec = fsyncs / produceSeconds;
     return {
       profile,
@@ -306,6 +343,10 @@ async function runProfile(profile: ProfileName, opts: StorageBenchOptions, s3: {
       p50Ms: p.p50,
       p99Ms: p.p99,
       p999Ms: p.p999,
+      pacedRecordsPerSec: paced.recordsPerSec,
+      pacedP50Ms: paced.p50,
+      pacedP99Ms: paced.p99,
+      pacedP999Ms: paced.p999,
       fsyncsPerSec,
       fsyncShareOfRaw: fsyncsPerSec / rawFsyncPerSec,
       putsPerGB: ((s3Counts.puts + s3Counts.posts) * GB) / ingested,
@@ -351,6 +392,7 @@ export function storageTable(r: StorageBenchResult): Array<Record<string, string
     'p50 ms': x.p50Ms,
     'p99 ms': x.p99Ms,
     'p99.9 ms': x.p999Ms,
+    'paced p50/p99/p99.9 ms': `${x.pacedP50Ms} / ${x.pacedP99Ms} / ${x.pacedP999Ms}`,
     'fsync/s': Math.round(x.fsyncsPerSec),
     'fsync % of raw': (100 * x.fsyncShareOfRaw).toFixed(1),
     'S3 PUTs/GB': Math.round(x.putsPerGB),

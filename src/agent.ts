@@ -1,7 +1,9 @@
 // The composition root: builds every service from the validated config, in dependency order,
 // and tears them down in reverse. Nothing else constructs services, and nothing below the
 // handlers imports upward.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { resolve } from 'node:path';
 import type { BrokerConfig } from './config.js';
 import { createLogger, type Logger } from './observability/logger.js';
 import { openMetadataStore } from './metadata/index.js';
@@ -10,7 +12,8 @@ import { TopicCatalog } from './log/topic-catalog.js';
 import { PartitionLogManager, openWal } from './log/log-manager.js';
 import { openObjectStore } from './s3/index.js';
 import { PROFILES } from './log/topic-config.js';
-import { SingleNodeClusterView } from './cluster/cluster-view.js';
+import { SingleNodeClusterView, type ClusterView } from './cluster/cluster-view.js';
+import { LeaseManager } from './cluster/lease-manager.js';
 import { buildHandlerRegistry } from './handlers/index.js';
 import type { BrokerContext, RecordValidator } from './handlers/context.js';
 import { schemaValidationSettings, validateBatchSchemas } from './registry/validation.js';
@@ -67,13 +70,38 @@ export async function startAgent(config: BrokerConfig, log: Logger = createLogge
     const topics = new TopicCatalog(store);
     await topics.refresh();
 
+    // Cluster mode (a PostgreSQL metadata store): leases decide who leads what (src/cluster/).
+    // The manager is built before the logs and stopped after they uploaded their tails.
+    let leases: LeaseManager | null = null;
+    if (store.backend === 'postgres') {
+      mkdirSync(config.dataDir, { recursive: true });
+      leases = new LeaseManager({
+        store,
+        agentId: config.agentId ?? persistentAgentId(config.dataDir),
+        host: config.advertisedHost,
+        port: config.advertisedPort,
+        rack: null,
+        walDir: resolve(config.dataDir, 'wal'),
+        leaseTimeoutMs: config.leaseTimeoutMs,
+        intervalMs: config.heartbeatIntervalMs ?? undefined,
+        groupShards: groupConfigFrom(config).shards,
+        log: log.child({ component: 'cluster' }),
+      });
+      const registered = await leases.register();
+      config = { ...config, nodeId: registered.nodeId };
+      const manager = leases;
+      teardown.push(() => manager.stop());
+    }
+
     // The advertised port is only known after listening when port 0 was asked for.
     const self = { nodeId: config.nodeId, host: config.advertisedHost, port: config.advertisedPort, rack: null };
-    const cluster = new SingleNodeClusterView(store.getClusterId(), self);
+    const single = leases ? null : new SingleNodeClusterView(store.getClusterId(), self);
+    const cluster: ClusterView = leases ?? single!;
     // Partition logs: object store, WAL (under the data dir), then the logs themselves, recovered
     // from committed segments and the WAL before the listener accepts a request.
     const objects = await openObjectStore(config.objects, {
       s3Endpoint: config.s3Endpoint ?? undefined,
+      s3: s3TimeoutsFromEnv(process.env),
       onRequest: (op, outcome, seconds) => metrics.objectStoreRequest(op, outcome, seconds),
     });
     teardown.push(() => objects.close());
@@ -89,14 +117,17 @@ export async function startAgent(config: BrokerConfig, log: Logger = createLogge
     const wal = await openWal(`${config.dataDir}/wal`, PROFILES[config.profile], log, () => logs?.onWalPressure(), {
       onSync: (seconds) => metrics.walSync(seconds),
     });
+    metrics.setWalQueueDepthSource(() => wal.pendingAppends());
     logs = new PartitionLogManager({
       store,
       objects,
       wal,
       brokerProfile: PROFILES[config.profile],
       log,
-      onLeaderEpoch: (topicId, partition, epoch) => cluster.setLeaderEpoch(topicId, partition, epoch),
+      onLeaderEpoch: (topicId, partition, epoch) => single?.setLeaderEpoch(topicId, partition, epoch),
       producerState: producers,
+      leadership: leases ?? undefined,
+      metrics,
     });
     const partitionLogs = logs;
     // A graceful stop uploads every tail (glacier tails exist nowhere else) and closes the WAL.
@@ -110,7 +141,7 @@ export async function startAgent(config: BrokerConfig, log: Logger = createLogge
     };
     // Consumer groups: loaded from the store before the listener opens, so members of a group
     // that existed before a restart find it at its generation.
-    const groups = new GroupCoordinator({ store, topics, config: groupConfigFrom(config), log, nodeId: config.nodeId });
+    const groups = new GroupCoordinator({ store, topics, config: groupConfigFrom(config), log, nodeId: config.nodeId, placement: leases ?? undefined });
     await groups.start();
     teardown.push(() => groups.stop());
     metrics.setGroupLagSource(() =>
@@ -168,6 +199,12 @@ export async function startAgent(config: BrokerConfig, log: Logger = createLogge
     const registryBound = await listenRegistry(registryHttp, config);
     teardown.push(() => registryHttp.close());
     if (config.kafkaPort === 0 && self.port === 0) self.port = bound.port;
+    if (leases) {
+      if (config.advertisedPort === 0) await leases.setAdvertisedPort(bound.port);
+      leases.logs = partitionLogs;
+      leases.topics = topics;
+      await leases.start();
+    }
     log.info({ kafka: `${config.host}:${bound.port}`, http: `${config.host}:${httpBound.port}`, advertised: `${self.host}:${self.port}`, metadata: redact(config.metadata), objects: config.objects, profile: config.profile }, 'StreamHouse agent started');
 
     return {
@@ -232,6 +269,35 @@ async function listenWithFallback(server: KafkaServer, config: BrokerConfig, log
   }
 }
 
+/**
+ * STREAMHOUSE_S3_REQUEST_TIMEOUT_MS bounds each S3 request (time to the response headers, and the
+ * longest silence while a body streams) below the defaults of 60 s / 30 s, so a stalled server is
+ * retried sooner. An environment-only knob: few deployments need it; fault tests do.
+ */
+function s3TimeoutsFromEnv(env: NodeJS.ProcessEnv): { requestTimeoutMs?: number; socketTimeoutMs?: number } {
+  const raw = env.STREAMHOUSE_S3_REQUEST_TIMEOUT_MS;
+  if (raw === undefined || raw === '') return {};
+  const ms = Number(raw);
+  if (!Number.isInteger(ms) || ms < 100) {
+    throw new Error(`STREAMHOUSE_S3_REQUEST_TIMEOUT_MS must be a whole number of milliseconds of at least 100, got '${raw}'; fix or unset it`);
+  }
+  return { requestTimeoutMs: ms, socketTimeoutMs: Math.min(ms, 30_000) };
+}
+
 function redact(url: string): string {
   return url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+}
+
+/** The agent id kept in the data directory, so a restarted agent takes its own leases back. */
+function persistentAgentId(dataDir: string): string {
+  const path = resolve(dataDir, 'agent-id');
+  try {
+    const id = readFileSync(path, 'utf8').trim();
+    if (id) return id;
+  } catch {
+    // first start
+  }
+  const id = randomUUID();
+  writeFileSync(path, `${id}\n`);
+  return id;
 }

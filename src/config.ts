@@ -30,6 +30,11 @@ export interface BrokerConfig {
   groupMaxSessionTimeoutMs: number;
   groupMaxSize: number;
   offsetsRetentionMinutes: number;
+  agentId: string | null;
+  leaseTimeoutMs: number;
+  heartbeatIntervalMs: number | null;
+  groupConsumerSessionTimeoutMs: number;
+  groupConsumerHeartbeatIntervalMs: number;
 }
 
 type Kind = 'string' | 'port' | 'int' | 'bool' | 'enum' | 'url';
@@ -75,6 +80,11 @@ export const OPTIONS: readonly OptionDef[] = [
   { key: 'groupMaxSessionTimeoutMs', flag: '--group-max-session-timeout-ms', env: 'STREAMHOUSE_GROUP_MAX_SESSION_TIMEOUT_MS', kind: 'int', min: 1, default: 1800000, description: 'group.max.session.timeout.ms: largest session timeout a classic group member may ask for.' },
   { key: 'groupMaxSize', flag: '--group-max-size', env: 'STREAMHOUSE_GROUP_MAX_SIZE', kind: 'int', min: 1, default: 2147483647, description: 'group.max.size: members a consumer group may hold.' },
   { key: 'offsetsRetentionMinutes', flag: '--offsets-retention-minutes', env: 'STREAMHOUSE_OFFSETS_RETENTION_MINUTES', kind: 'int', min: 1, default: 10080, description: 'offsets.retention.minutes: committed offsets of an empty group are kept this long.' },
+  { key: 'agentId', flag: '--agent-id', env: 'STREAMHOUSE_AGENT_ID', kind: 'string', default: null, description: 'Cluster mode: this agent\'s id in the agents table; default: generated once and kept in <data-dir>/agent-id.' },
+  { key: 'leaseTimeoutMs', flag: '--lease-timeout-ms', env: 'STREAMHOUSE_LEASE_TIMEOUT_MS', kind: 'int', min: 300, default: 10000, description: 'Cluster mode (lease.timeout.ms): an agent that stops heartbeating loses its partitions and coordinator shards after this long.' },
+  { key: 'heartbeatIntervalMs', flag: '--heartbeat-interval-ms', env: 'STREAMHOUSE_HEARTBEAT_INTERVAL_MS', kind: 'int', min: 50, default: null, description: 'Cluster mode: how often leases are renewed and placement runs; default a third of --lease-timeout-ms.' },
+  { key: 'groupConsumerSessionTimeoutMs', flag: '--group-consumer-session-timeout-ms', env: 'STREAMHOUSE_GROUP_CONSUMER_SESSION_TIMEOUT_MS', kind: 'int', min: 1, default: 45000, description: 'group.consumer.session.timeout.ms: a member of a KIP-848 consumer group that sends no heartbeat for this long is removed.' },
+  { key: 'groupConsumerHeartbeatIntervalMs', flag: '--group-consumer-heartbeat-interval-ms', env: 'STREAMHOUSE_GROUP_CONSUMER_HEARTBEAT_INTERVAL_MS', kind: 'int', min: 1, default: 5000, description: 'group.consumer.heartbeat.interval.ms: heartbeat interval given to KIP-848 consumer group members; below the session timeout.' },
 ];
 
 export class ConfigError extends Error {}
@@ -159,6 +169,12 @@ export function loadConfig(sources: ConfigSources = {}): BrokerConfig {
   }
   const config = out as BrokerConfig;
   if (!isProfileName(config.profile)) throw new ConfigError(`--profile: unknown profile ${config.profile}`);
+  // Kafka refuses the same combination: members would be expired between two heartbeats.
+  if (config.groupConsumerHeartbeatIntervalMs >= config.groupConsumerSessionTimeoutMs) {
+    throw new ConfigError(
+      `--group-consumer-heartbeat-interval-ms (${config.groupConsumerHeartbeatIntervalMs}) must be below --group-consumer-session-timeout-ms (${config.groupConsumerSessionTimeoutMs}); lower the interval or raise the timeout`,
+    );
+  }
   return config;
 }
 

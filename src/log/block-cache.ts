@@ -4,6 +4,7 @@
 // object ended starts fetching the next block in the background (read-ahead for sequential
 // consumers catching up from object storage).
 import type { ObjectStore } from '../s3/index.js';
+import type { LogMetrics } from './log-metrics.js';
 
 export interface BlockCacheOptions {
   /** Bound on cached bytes. Default 64 MiB. */
@@ -12,12 +13,15 @@ export interface BlockCacheOptions {
   blockBytes?: number;
   /** Blocks fetched ahead of a sequential reader. Default 1. */
   readAheadBlocks?: number;
+  /** Told of every hit and miss (the agent's Prometheus counters). */
+  metrics?: Pick<LogMetrics, 'cacheHit' | 'cacheMiss'>;
 }
 
 export class BlockCache {
   readonly maxBytes: number;
   readonly blockBytes: number;
   private readonly readAhead: number;
+  private readonly metrics: Pick<LogMetrics, 'cacheHit' | 'cacheMiss'> | undefined;
   /** Map order is LRU order: the first key is the least recently used. */
   private readonly blocks = new Map<string, Buffer>();
   private readonly loading = new Map<string, Promise<Buffer>>();
@@ -34,6 +38,7 @@ export class BlockCache {
     this.maxBytes = opts.maxBytes ?? 64 * 1024 * 1024;
     this.blockBytes = opts.blockBytes ?? 1024 * 1024;
     this.readAhead = opts.readAheadBlocks ?? 1;
+    this.metrics = opts.metrics;
   }
 
   usedBytes(): number {
@@ -87,6 +92,7 @@ export class BlockCache {
     const hit = this.blocks.get(id);
     if (hit) {
       this.hits++;
+      this.metrics?.cacheHit();
       this.blocks.delete(id);
       this.blocks.set(id, hit);
       return Promise.resolve(hit);
@@ -94,6 +100,7 @@ export class BlockCache {
     const pending = this.loading.get(id);
     if (pending) return pending;
     this.misses++;
+    this.metrics?.cacheMiss();
     const start = n * this.blockBytes;
     const p = this.store
       .getRange(key, start, Math.min(start + this.blockBytes, objectSize))

@@ -9,6 +9,7 @@ import { kafkaError } from '../protocol/errors.js';
 import { FencedError } from '../metadata/errors.js';
 import { WriteAheadLog, type WalOptions, type WalRecord } from '../wal/wal.js';
 import { BlockCache } from './block-cache.js';
+import type { LogMetrics } from './log-metrics.js';
 import { logSettings } from './log-settings.js';
 import { collectOrphans, type OrphanReport } from './orphan-collector.js';
 import { PartitionLog, type PartitionLogDeps } from './partition-log.js';
@@ -39,6 +40,8 @@ export interface LogManagerOptions {
   producerState?: ProducerStateChecker;
   /** Cluster mode: partitions are served only under a lease this agent holds (src/cluster/). */
   leadership?: PartitionLeadership;
+  /** Segment uploads and block cache hits/misses (the agent's Prometheus counters). */
+  metrics?: LogMetrics;
 }
 
 /**
@@ -88,7 +91,7 @@ export class PartitionLogManager implements LogManager {
   private closed = false;
 
   constructor(private readonly opts: LogManagerOptions) {
-    this.cache = new BlockCache(opts.objects, { maxBytes: opts.cacheBytes });
+    this.cache = new BlockCache(opts.objects, { maxBytes: opts.cacheBytes, metrics: opts.metrics });
     this.deps = {
       store: opts.store,
       objects: opts.objects,
@@ -98,6 +101,7 @@ export class PartitionLogManager implements LogManager {
       log: opts.log.child({ component: 'log' }),
       producerState: opts.producerState,
       leaseValid: opts.leadership ? (t, p, e) => opts.leadership!.isValid(t, p, e) : undefined,
+      metrics: opts.metrics,
     };
   }
 
@@ -208,6 +212,11 @@ export class PartitionLogManager implements LogManager {
       }, 120_000);
       t.unref();
     }
+  }
+
+  /** Bytes of the partition's tail not yet in object storage (0 when not open here). */
+  unflushedBytes(topicId: string, partition: number): number {
+    return this.logs.get(`${topicId}:${partition}`)?.tailSizeBytes() ?? 0;
   }
 
   /** The log if it is open, without opening it. */

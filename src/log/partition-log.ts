@@ -45,6 +45,7 @@ import {
   type ReadOptions,
   type TimestampAndOffset,
 } from './types.js';
+import type { LogMetrics } from './log-metrics.js';
 
 export interface PartitionLogDeps {
   store: MetadataStore;
@@ -63,6 +64,8 @@ export interface PartitionLogDeps {
    * paused past its lease never acknowledges what its successor could not see.
    */
   leaseValid?: (topicId: string, partition: number, epoch: number) => boolean;
+  /** Segment upload outcomes (the agent's Prometheus counters). */
+  metrics?: Pick<LogMetrics, 'segmentUpload'>;
 }
 
 interface TailEntry {
@@ -93,6 +96,8 @@ export class PartitionLog implements PartitionLogHandle {
   private epochs: { epoch: number; startOffset: bigint }[] = [];
   private waiters = new Set<() => void>();
   private flushing: Promise<void> | null = null;
+  /** Whether the running flush uploads everything durable (not only whole segments). */
+  private flushingAll = false;
   /** Earliest time (ms) for the next upload attempt after a failure. */
   private nextUploadAttempt = 0;
   private uploadFailures = 0;
@@ -580,10 +585,16 @@ export class PartitionLog implements PartitionLogHandle {
   /**
    * Uploads durable tail batches as segments: chunks of up to segment.bytes while the tail is at
    * least that big, and everything durable when `all` (segment.ms, WAL pressure, shutdown).
-   * Concurrent calls share one run.
+   * Concurrent calls share one run, except that a call for everything never settles for a
+   * size-only run (which stops with up to segment.bytes left): it runs again after it. Otherwise a
+   * graceful stop that met a size roll in flight left a glacier tail un-uploaded.
    */
   flush(all = true): Promise<void> {
-    if (this.flushing) return this.flushing;
+    if (this.flushing) {
+      if (!all || this.flushingAll) return this.flushing;
+      return this.flushing.catch(() => undefined).then(() => this.flush(true));
+    }
+    this.flushingAll = all;
     this.flushing = this.flushLoop(all).finally(() => {
       this.flushing = null;
     });
@@ -609,6 +620,7 @@ export class PartitionLog implements PartitionLogHandle {
         this.uploadFailures = 0;
         this.nextUploadAttempt = 0;
       } catch (err) {
+        this.deps.metrics?.segmentUpload('error');
         if (err instanceof FencedError) {
           this.fenced = true;
           this.deps.log.error({ err, topicId: this.topicId, partition: this.partition }, 'segment commit fenced: this agent lost the partition');
@@ -655,6 +667,7 @@ export class PartitionLog implements PartitionLogHandle {
     const { producerStateSnapshot: _snapshot, ...committed } = row;
     this.segments.push(committed);
     this.segmentBytes += row.sizeBytes;
+    this.deps.metrics?.segmentUpload('ok', row.sizeBytes);
     this.deps.reader.seedIndex(key, enc.index);
     if (enc.body.length <= this.deps.cache.maxBytes / 8) this.deps.cache.put(key, enc.body);
     // The uploaded batches are the tail's first ones: nothing else removes from the front.

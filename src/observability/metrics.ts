@@ -146,7 +146,7 @@ export class BrokerMetrics {
     });
     new Gauge({
       name: 'streamhouse_wal_queue_depth',
-      help: 'WAL records written but not yet covered by an fsync.',
+      help: 'WAL appends queued for writing or waiting for an fsync.',
       registers: [this.registry],
       collect() {
         if (self.walQueueSource) this.set(self.walQueueSource());

@@ -23,7 +23,9 @@ export class WalStorageError extends WalError {
 
   constructor(message: string, cause?: unknown) {
     const code = errnoCode(cause);
-    super(`${message}${code ? ` (${code})` : ''}`, { cause });
+    // The one storage failure an operator can fix at once: say how, and that writes then resume.
+    const hint = code === 'ENOSPC' || code === 'EDQUOT' ? ': the disk holding the WAL is full; free space there or move --data-dir to a larger volume, and produce resumes once there is room' : '';
+    super(`${message}${code ? ` (${code})` : ''}${hint}`, { cause });
     this.code = code;
   }
 }

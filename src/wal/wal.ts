@@ -327,6 +327,11 @@ export class WriteAheadLog {
     return this.used;
   }
 
+  /** Appends not yet written plus appends waiting for an fsync (the metrics' WAL queue depth). */
+  pendingAppends(): number {
+    return this.queue.length - this.head + this.durableWaiters.length;
+  }
+
   /** Writes what is queued, fsyncs and closes. Appends waiting for space fail with WalClosedError. */
   close(): Promise<void> {
     this.closing ??= this.shutdown();

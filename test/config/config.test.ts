@@ -43,3 +43,18 @@ test('the README configuration table is the generated reference', () => {
   const readme = readFileSync(join(dirname(fileURLToPath(import.meta.url)), '../../../README.md'), 'utf8');
   assert.ok(readme.includes(configReference()), 'README.md is out of date: paste configReference() output into it');
 });
+
+test('KIP-848 group timeouts: Kafka defaults, reach the group coordinator, interval below timeout', async () => {
+  const { groupConfigFrom } = await import('../../src/coordinator/group/config.js');
+  const d = loadConfig({ env: {} });
+  assert.equal(d.groupConsumerSessionTimeoutMs, 45000);
+  assert.equal(d.groupConsumerHeartbeatIntervalMs, 5000);
+  const c = loadConfig({ env: { STREAMHOUSE_GROUP_CONSUMER_SESSION_TIMEOUT_MS: '20000' }, flags: { groupConsumerHeartbeatIntervalMs: '1500' } });
+  const g = groupConfigFrom(c);
+  assert.equal(g.consumerSessionTimeoutMs, 20000);
+  assert.equal(g.consumerHeartbeatIntervalMs, 1500);
+  assert.throws(
+    () => loadConfig({ env: {}, flags: { groupConsumerHeartbeatIntervalMs: '45000' } }),
+    (e: Error) => e instanceof ConfigError && /--group-consumer-heartbeat-interval-ms \(45000\) must be below --group-consumer-session-timeout-ms/.test(e.message),
+  );
+});

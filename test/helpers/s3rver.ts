@@ -116,6 +116,8 @@ export async function startS3rver(opts: { bucket?: string } = {}): Promise<S3rve
       if (stopped) return;
       stopped = true;
       if (child.exitCode === null && child.signalCode === null) {
+        // Hold the event loop until the exit arrives: the child was unref'd at start.
+        child.ref();
         child.kill('SIGTERM');
         await exited;
       }

@@ -50,5 +50,7 @@ export function groupConfigFrom(c: BrokerConfig): GroupCoordinatorConfig {
     maxGroupSize: c.groupMaxSize,
     consumerMaxSize: c.groupMaxSize,
     offsetsRetentionMs: c.offsetsRetentionMinutes * 60_000,
+    consumerSessionTimeoutMs: c.groupConsumerSessionTimeoutMs,
+    consumerHeartbeatIntervalMs: c.groupConsumerHeartbeatIntervalMs,
   };
 }
