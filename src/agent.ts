@@ -75,6 +75,7 @@ export async function startAgent(config: BrokerConfig, log: Logger = createLogge
     let leases: LeaseManager | null = null;
     if (store.backend === 'postgres') {
       mkdirSync(config.dataDir, { recursive: true });
+      topics.readThrough = true;
       leases = new LeaseManager({
         store,
         agentId: config.agentId ?? persistentAgentId(config.dataDir),

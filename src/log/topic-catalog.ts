@@ -45,12 +45,29 @@ export class TopicCatalog {
 
   async get(name: string): Promise<TopicRecord | undefined> {
     await this.ensureLoaded();
-    return this.byName.get(name);
+    const t = this.byName.get(name);
+    if (t || !this.readThrough) return t;
+    return this.remember(await this.store.topics.getTopicByName(name));
   }
 
   async getById(id: string): Promise<TopicRecord | undefined> {
     await this.ensureLoaded();
-    return this.byId.get(id);
+    const t = this.byId.get(id);
+    if (t || !this.readThrough) return t;
+    return this.remember(await this.store.topics.getTopicById(id));
+  }
+
+  /**
+   * Cluster mode: a topic another agent created is looked up in the store on a miss, so a client
+   * that created it through one agent finds it on every agent at once.
+   */
+  readThrough = false;
+
+  private remember(t: TopicRecord | null): TopicRecord | undefined {
+    if (!t) return undefined;
+    this.byName.set(t.name, t);
+    this.byId.set(t.id, t);
+    return t;
   }
 
   /** Checks a creation request; throws KafkaError with Kafka's code and a message that says why. */
