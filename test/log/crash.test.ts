@@ -125,6 +125,81 @@ async function crashRun(profile: string, diagnostic: (msg: string) => void): Pro
   }
 }
 
+/**
+ * The issue's form: one idempotent acks=all producer lives through three kills; its sends retry
+ * across each restart, so batches written just before a kill come again with the same producer id
+ * and sequence. The broker rebuilds producer state from the WAL and answers those duplicates with
+ * their first offsets: every acknowledged record is stored exactly once.
+ */
+async function idempotentCrashRun(profile: string, diagnostic: (msg: string) => void): Promise<void> {
+  const dataDir = mkdtempSync(join(tmpdir(), `sh-crash-idem-${profile}-`));
+  const port = await freePort();
+  let child = await startBroker(dataDir, port, profile);
+  const acked = new Set<number>();
+  let next = 0;
+  try {
+    const kafka = new Kafka({ clientId: 'crash-idempotent', brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING, retry: { retries: 12, initialRetryTime: 100, maxRetryTime: 1000 } });
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ topics: [{ topic: 'crash', numPartitions: 3, configEntries: [{ name: 'segment.bytes', value: '16384' }] }] });
+    await admin.disconnect();
+    const producer = kafka.producer({ allowAutoTopicCreation: false, idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    let stop = false;
+    let failed = 0;
+    const writer = async () => {
+      while (!stop) {
+        const ids = Array.from({ length: 5 }, () => next++);
+        try {
+          await producer.send({ topic: 'crash', acks: -1, messages: ids.map((id) => ({ key: String(id % 7), value: `id-${id}` })) });
+          for (const id of ids) acked.add(id);
+        } catch {
+          failed++;
+        }
+      }
+    };
+    const writers = [writer(), writer()];
+    for (let kill = 0; kill < 3; kill++) {
+      await new Promise((r) => setTimeout(r, 700));
+      child.proc.kill('SIGKILL');
+      await child.exited;
+      child = await startBroker(dataDir, port, profile);
+    }
+    await new Promise((r) => setTimeout(r, 700));
+    stop = true;
+    await Promise.all(writers);
+    await producer.disconnect().catch(() => undefined);
+
+    assert.ok(acked.size > 100, `only ${acked.size} records were acknowledged`);
+    const raw = await RawClient.connect(port);
+    const seen = new Map<number, number>();
+    for (let p = 0; p < 3; p++) {
+      for (const r of await readAll(raw, 'crash', p)) {
+        const id = Number(r.value!.toString().slice(3));
+        seen.set(id, (seen.get(id) ?? 0) + 1);
+      }
+    }
+    raw.close();
+    diagnostic(`${profile} idempotent: ${acked.size} acknowledged of ${next} sent (${failed} sends failed), ${seen.size} stored`);
+    const missing = [...acked].filter((id) => !seen.has(id));
+    const duplicated = [...seen].filter(([, n]) => n > 1).map(([id]) => id);
+    assert.deepEqual(missing, [], `${missing.length} acknowledged records lost`);
+    assert.deepEqual(duplicated, [], 'records stored twice');
+  } finally {
+    child.proc.kill('SIGKILL');
+    await child.exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+test('an idempotent acks=all producer through three kill -9 restarts: every acked record exactly once (balanced)', { timeout: 90_000 }, async (t) => {
+  await idempotentCrashRun('balanced', (m) => t.diagnostic(m));
+});
+
+test('an idempotent acks=all producer through three kill -9 restarts: every acked record exactly once (ultra-safe)', { timeout: 90_000 }, async (t) => {
+  await idempotentCrashRun('ultra-safe', (m) => t.diagnostic(m));
+});
+
 test('kill -9 three times under acks=all load loses no acknowledged record (balanced)', { timeout: 90_000 }, async (t) => {
   await crashRun('balanced', (m) => t.diagnostic(m));
 });
