@@ -276,6 +276,10 @@ export class LeaseManager implements ClusterView, PartitionLeadership {
 
   // ---- PartitionLeadership (log layer) ---------------------------------------------------------
 
+  get agentId(): string {
+    return this.opts.agentId;
+  }
+
   async leaseFor(topic: TopicRecord, partition: number): Promise<number | null> {
     if (this.stopped || !this.self) return null;
     const resource = partitionLeaseResource(topic.id, partition);
@@ -283,7 +287,15 @@ export class LeaseManager implements ClusterView, PartitionLeadership {
     if (h) {
       if (performance.now() < h.validUntil) return h.epoch;
       const started = performance.now();
-      if (await this.opts.store.leases.renew(resource, this.opts.agentId, h.epoch, this.opts.leaseTimeoutMs).catch(() => false)) {
+      let renewed: boolean;
+      try {
+        renewed = await this.opts.store.leases.renew(resource, this.opts.agentId, h.epoch, this.opts.leaseTimeoutMs);
+      } catch {
+        // The store is unreachable: the lease may still be ours. Serve nothing now; the next round
+        // that reaches the store renews it (same epoch, own WAL intact) or learns it was lost.
+        return null;
+      }
+      if (renewed) {
         h.validUntil = started + this.opts.leaseTimeoutMs * 0.9;
         return h.epoch;
       }

@@ -49,6 +49,8 @@ export interface LogManagerOptions {
  * it, this agent leads every partition (single-agent mode).
  */
 export interface PartitionLeadership {
+  /** This agent's id: segment commits are conditional on it holding the lease, and record it. */
+  readonly agentId: string;
   /**
    * The epoch of this agent's valid lease on the partition, taking the lease first when this agent
    * is the partition's target owner and the lease is free; null when another agent leads it.
@@ -101,6 +103,7 @@ export class PartitionLogManager implements LogManager {
       log: opts.log.child({ component: 'log' }),
       producerState: opts.producerState,
       leaseValid: opts.leadership ? (t, p, e) => opts.leadership!.isValid(t, p, e) : undefined,
+      agentId: opts.leadership?.agentId,
       metrics: opts.metrics,
     };
   }

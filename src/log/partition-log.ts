@@ -28,6 +28,7 @@ import { WalError, type WriteAheadLog, type WalRecord } from '../wal/wal.js';
 import type { BlockCache } from './block-cache.js';
 import type { LogSettings } from './log-settings.js';
 import { encodeSegment, segmentKey } from './segment-format.js';
+import { rebuildProducerState } from './producer-state-rebuild.js';
 import type { SegmentReader } from './segment-reader.js';
 import {
   EARLIEST_LOCAL_TIMESTAMP,
@@ -64,6 +65,8 @@ export interface PartitionLogDeps {
    * paused past its lease never acknowledges what its successor could not see.
    */
   leaseValid?: (topicId: string, partition: number, epoch: number) => boolean;
+  /** Cluster mode: this agent's id; segment commits require it to hold the lease and record it. */
+  agentId?: string;
   /** Segment upload outcomes (the agent's Prometheus counters). */
   metrics?: Pick<LogMetrics, 'segmentUpload'>;
 }
@@ -141,9 +144,10 @@ export class PartitionLog implements PartitionLogHandle {
     const epoch = leaseEpoch ?? row.leaderEpoch;
     const log = new PartitionLog(deps, topic.id, partition, epoch, settings, row.logStartOffset, segments, committedEnd);
     for (const s of segments) log.noteEpoch(s.leaderEpoch, s.baseOffset);
-    // Exactly-once hook: producer state from the newest segment snapshot, then the WAL tail replayed into it.
+    // Exactly-once hook: producer state from the newest segment snapshot and the segments after it
+    // (producer-state-rebuild.ts), then the WAL tail replayed into it.
     const ps = deps.producerState;
-    const covered = ps?.load ? ps.load(topic.id, partition, (await deps.store.segments.latestProducerState(topic.id, partition))?.snapshot ?? null) : -1n;
+    const covered = await rebuildProducerState(deps, topic.id, partition, segments, row.logStartOffset);
     let recovered = 0;
     for (const rec of walRecords) {
       if (rec.baseOffset < log.nextOffset) continue; // already committed (or a replay of a trimmed range)
@@ -651,6 +655,7 @@ export class PartitionLog implements PartitionLogHandle {
       createdAt: Date.now(),
       // Exactly-once hook: producer state as of this segment's last offset.
       producerStateSnapshot: this.deps.producerState?.segmentSnapshot?.(this.topicId, this.partition, take.map((e) => e.batch)),
+      ...(this.deps.agentId !== undefined ? { agentId: this.deps.agentId } : {}),
     };
     // The row is committed after the object exists, so a row never points at a missing object.
     // If the commit's outcome is unknown, the identical commit is retried (a no-op if it landed).
@@ -664,7 +669,7 @@ export class PartitionLog implements PartitionLogHandle {
         await new Promise((r) => setTimeout(r, 100 * attempt));
       }
     }
-    const { producerStateSnapshot: _snapshot, ...committed } = row;
+    const { producerStateSnapshot: _snapshot, agentId: _agent, ...committed } = row;
     this.segments.push(committed);
     this.segmentBytes += row.sizeBytes;
     this.deps.metrics?.segmentUpload('ok', row.sizeBytes);

@@ -131,6 +131,10 @@ export interface ProducerStateChecker {
   load?(topicId: string, partition: number, snapshot: Buffer | null): bigint;
   /** Records a stored batch (data or control) without checks: WAL recovery and control appends. */
   replay?(topicId: string, partition: number, header: BatchHeader, baseOffset: bigint): void;
+  /** Like `replay`, for a batch of a committed segment: also advances the state later snapshots start from. */
+  replayCommitted?(topicId: string, partition: number, header: BatchHeader, baseOffset: bigint): void;
+  /** Bound on segment bytes scanned at open to rebuild state past the newest snapshot (default 1 GiB). */
+  readonly rebuildMaxBytes?: number;
   /** The producer state as of the end of a segment made of `batches`, to commit with it. */
   segmentSnapshot?(topicId: string, partition: number, batches: readonly Buffer[]): Buffer;
   /** min(HW, first offset of an unfinished transaction). */

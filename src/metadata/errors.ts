@@ -34,10 +34,12 @@ export class FencedError extends MetadataError {
     readonly partition: number,
     readonly epoch: number,
     readonly currentEpoch: number,
+    /** Why, when the epoch matches but the lease does not (released or held by another agent). */
+    detail?: string,
   ) {
     super(
       `partition ${topicId}/${partition}: leader epoch ${epoch} is fenced, the current epoch is ` +
-        `${currentEpoch}; this agent lost leadership and must stop writing`,
+        `${currentEpoch}${detail ? ` and the lease is ${detail}` : ''}; this agent lost leadership and must stop writing`,
     );
   }
 }

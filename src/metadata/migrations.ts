@@ -123,6 +123,15 @@ export const MIGRATIONS: readonly Migration[] = [
       `CREATE INDEX leases_holder ON leases (holder)`,
     ],
   },
+  {
+    version: 4,
+    name: 'segment writer',
+    steps: [
+      // Cluster mode: the agent that committed the segment (it held the lease at that epoch), so an
+      // audit can show that one epoch of a partition was only ever written by one agent.
+      `ALTER TABLE segments ADD COLUMN agent_id TEXT`,
+    ],
+  },
 ];
 
 /** Arbitrary constant naming StreamHouse's migration lock among PostgreSQL advisory locks. */

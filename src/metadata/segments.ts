@@ -34,12 +34,16 @@ export class SqlSegmentStore implements SegmentStore {
     await this.db.transaction(async (tx) => {
       // Locking the partition row serializes commits (and lease changes) of this partition.
       const part = await tx.all(
-        `SELECT leader_epoch FROM partitions WHERE topic_id = $1 AND partition_index = $2${tx.dialect.forUpdate}`,
+        `SELECT leader_epoch, leader_agent FROM partitions WHERE topic_id = $1 AND partition_index = $2${tx.dialect.forUpdate}`,
         [topicId, s.partition],
       );
       if (part.length === 0) throw new UnknownTopicOrPartitionError(topicId, s.partition);
       const currentEpoch = toNumber(part[0]!.leader_epoch);
       if (currentEpoch !== s.leaderEpoch) throw new FencedError(topicId, s.partition, s.leaderEpoch, currentEpoch);
+      // A lease released (holder NULL) keeps its epoch, so the epoch alone would let its old holder in.
+      if (s.agentId !== undefined && part[0]!.leader_agent !== s.agentId) {
+        throw new FencedError(topicId, s.partition, s.leaderEpoch, currentEpoch, `held by ${String(part[0]!.leader_agent ?? 'nobody')}, not ${s.agentId}`);
+      }
       const overlapping = await tx.all(
         `SELECT object_key, base_offset, last_offset FROM segments
          WHERE topic_id = $1 AND partition_index = $2 AND base_offset <= $3 AND last_offset >= $4
@@ -55,8 +59,8 @@ export class SqlSegmentStore implements SegmentStore {
       }
       await tx.run(
         `INSERT INTO segments (topic_id, partition_index, base_offset, last_offset, size_bytes, max_timestamp,
-                               object_key, leader_epoch, created_at, producer_state)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+                               object_key, leader_epoch, created_at, producer_state, agent_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
         [
           topicId,
           s.partition,
@@ -68,6 +72,7 @@ export class SqlSegmentStore implements SegmentStore {
           s.leaderEpoch,
           s.createdAt,
           s.producerStateSnapshot ?? null,
+          s.agentId ?? null,
         ],
       );
     });

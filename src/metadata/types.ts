@@ -77,6 +77,11 @@ export interface SegmentRecord {
 export interface NewSegment extends SegmentRecord {
   /** Producer state (idempotence, transactions) as of lastOffset, so a new leader need not rescan. */
   producerStateSnapshot?: Buffer;
+  /**
+   * Cluster mode: the committing agent. The commit then also requires it to be the partition's
+   * lease holder (FencedError otherwise) and records it in the row (`segments.agent_id`).
+   */
+  agentId?: string;
 }
 
 export interface ProducerStateSnapshot {

@@ -44,4 +44,7 @@ export const invalidCompatibilityLevel = (level: unknown) =>
 export const invalidMode = (mode: unknown) =>
   new RegistryError(422, 42204, `Invalid mode. Valid values are READWRITE, READONLY and IMPORT; got ${JSON.stringify(mode)}`);
 export const operationNotPermitted = (message: string) => new RegistryError(422, 42205, message);
+/** Confluent's 42206: a version another schema references stays until that schema is permanently deleted. */
+export const referenceExists = (subject: string, version: number) =>
+  new RegistryError(422, 42206, `One or more references exist to the schema {magic=1,keytype=SCHEMA,subject=${subject},version=${version}}.`);
 export const storeError = (message: string) => new RegistryError(500, 50001, `Error in the backend data store: ${message}`);

@@ -1,6 +1,7 @@
 // The registry's REST API on node:http, with Confluent's paths, bodies and error codes.
 // Bodies are read under a size cap (413 beyond it); malformed JSON is a 400 with error_code 400,
-// as Confluent's Jersey stack answers; any unexpected failure is 500 / 50001.
+// and a POST/PUT body of a type Confluent does not consume is a 415, as Confluent's Jersey stack
+// answers; any unexpected failure is 500 / 50001.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +12,18 @@ import { SCHEMA_TYPES } from './types.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024;
 const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
+/**
+ * Request body types Confluent's resources consume (their @Consumes list). A request without a
+ * Content-Type counts as application/octet-stream, as Jersey treats it, so bare clients still work;
+ * anything else (curl -d's application/x-www-form-urlencoded, text/plain) is 415, as Confluent answers.
+ */
+const CONSUMED_TYPES = new Set([CONTENT_TYPE, 'application/vnd.schemaregistry+json', 'application/json', 'application/octet-stream']);
+
+function consumable(header: string | undefined): boolean {
+  const type = header?.split(';', 1)[0]!.trim().toLowerCase() ?? '';
+  if (type === '' || type === '*/*' || type === 'application/*') return true;
+  return CONSUMED_TYPES.has(type);
+}
 
 export interface RegistryServerOptions {
   host?: string;
@@ -61,6 +74,7 @@ function routes(registry: SchemaRegistry): Route[] {
     r('GET', `/subjects/${S}/versions/${S}/schema`, async ({ params, query }) =>
       new RawText((await registry.getVersion(params[0]!, params[1]!, flag(query, 'deleted'))).schema),
     ),
+    r('GET', `/subjects/${S}/versions/${S}/referencedby`, async ({ params }) => registry.referencedBy(params[0]!, params[1]!)),
     r('POST', `/subjects/${S}/versions`, async ({ params, query, body }) =>
       registry.register(params[0]!, parseSchemaRequest(await body()), flag(query, 'normalize')),
     ),
@@ -182,6 +196,13 @@ export class RegistryServer {
       }
       if (!route || !match) {
         throw pathKnown ? new RegistryError(405, 405, `HTTP ${method} is not allowed on ${path}`) : new RegistryError(404, 404, `HTTP 404 Not Found: ${path}`);
+      }
+      if ((method === 'POST' || method === 'PUT') && !consumable(req.headers['content-type'])) {
+        throw new RegistryError(
+          415,
+          415,
+          `HTTP 415 Unsupported Media Type: the body was sent as ${req.headers['content-type']}; send it as ${CONTENT_TYPE} (or application/json)`,
+        );
       }
       const params = match.slice(1).filter((p) => p !== undefined).map((p) => decodeURIComponent(p));
       payload = await route.handler({ params, query: url.searchParams, body: () => this.jsonBody(req) });

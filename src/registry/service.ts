@@ -232,6 +232,11 @@ export class SchemaRegistry {
       const rows = await this.store.listVersions(subject);
       if (rows.length === 0) throw E.subjectNotFound(subject);
       const live = rows.filter((r) => !r.deleted);
+      // As Confluent: each version to delete is checked for referrers first, in version order.
+      const referrers = await this.referrersIndex();
+      for (const row of permanent ? rows : live) {
+        if (referrers.has(`${subject}\u0000${row.version}`)) throw E.referenceExists(subject, row.version);
+      }
       if (permanent) {
         if (live.length) throw E.subjectNotSoftDeleted(subject);
         await this.store.deleteVersions(subject, rows.map((r) => r.version), true);
@@ -249,12 +254,19 @@ export class SchemaRegistry {
     return this.withSubjectLock(subject, async () => {
       await this.refuseReadOnly(subject);
       const row = await this.findVersion(subject, parseVersion(version), permanent);
+      if ((await this.referrersIndex()).has(`${subject}\u0000${row.version}`)) throw E.referenceExists(subject, row.version);
       if (permanent && !row.deleted) throw E.versionNotSoftDeleted(subject, row.version);
       if (!permanent && row.deleted) throw E.versionSoftDeleted(subject, row.version);
       await this.store.deleteVersions(subject, [row.version], permanent);
       this.membership.clear();
       return row.version;
     });
+  }
+
+  /** Ids of the schemas that reference this subject version (GET .../referencedby), ascending. */
+  async referencedBy(subject: string, version: string): Promise<number[]> {
+    const row = await this.findVersion(subject, parseVersion(version), false);
+    return [...((await this.referrersIndex()).get(`${subject}\u0000${row.version}`) ?? [])].sort((a, b) => a - b);
   }
 
   /** Checks `request` against one version (or, with version null, against what the level asks for). */
@@ -423,6 +435,31 @@ export class SchemaRegistry {
       if (schema) previous.push({ version: row.version, schema });
     }
     return checkCompatibility(formatOf(candidate.schemaType), level, candidate, previous);
+  }
+
+  /**
+   * Referenced subject version ("subject\0version") -> ids of the schemas referencing it. Every
+   * schema still used by some version counts, soft-deleted or not: as in Confluent, only a
+   * permanent delete of the referrer releases what it references. A reference to version -1
+   * (latest) pins the subject's current last version.
+   */
+  private async referrersIndex(): Promise<Map<string, Set<number>>> {
+    const rows = await this.store.listVersions();
+    const lastVersion = new Map<string, number>();
+    for (const r of rows) lastVersion.set(r.subject, Math.max(r.version, lastVersion.get(r.subject) ?? 0));
+    const out = new Map<string, Set<number>>();
+    for (const id of new Set(rows.map((r) => r.schemaId))) {
+      const record = await this.schemaById(id);
+      for (const ref of record?.references ?? []) {
+        const version = ref.version === -1 ? lastVersion.get(ref.subject) : ref.version;
+        if (version === undefined) continue;
+        const key = `${ref.subject}\u0000${version}`;
+        let ids = out.get(key);
+        if (!ids) out.set(key, (ids = new Set()));
+        ids.add(id);
+      }
+    }
+    return out;
   }
 
   private remember(record: RegistrySchemaRecord): CachedSchema {

@@ -22,6 +22,11 @@ export interface TestPostgres {
   createDatabase(): Promise<string>;
   /** Stops the server (or drops the databases created on an external server) and removes temp files. */
   stop(): Promise<void>;
+  /**
+   * Restarts the server: a fast shutdown (every connection is ended), `downMs` with no server, then
+   * a start on the same port with the same data. Only for the throwaway local server.
+   */
+  restart(downMs?: number): Promise<void>;
 }
 
 export async function startPostgres(): Promise<TestPostgres> {
@@ -65,6 +70,9 @@ async function useExternal(serverUrl: string): Promise<TestPostgres> {
       for (const name of created.splice(0)) {
         await adminQuery(serverUrl, `DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       }
+    },
+    async restart() {
+      throw new Error('restart() needs the throwaway local PostgreSQL; unset STREAMHOUSE_TEST_POSTGRES_URL to run this test');
     },
   };
 }
@@ -142,11 +150,12 @@ async function startLocal(): Promise<TestPostgres> {
   if (init.status !== 0) throw fail('initdb', init);
 
   let port = 0;
+  // fsync off: a test cluster is thrown away, durability would only cost time.
+  const startServer = () =>
+    runAs(account, join(bin, 'pg_ctl'), ['-D', data, '-l', log, '-o', `-h 127.0.0.1 -p ${port} -k ${dir} -F -c max_connections=200`, '-w', '-t', '30', 'start'], dir);
   for (let attempt = 0; ; attempt++) {
     port = await freePort();
-    // fsync off: a test cluster is thrown away, durability would only cost time.
-    const options = `-h 127.0.0.1 -p ${port} -k ${dir} -F -c max_connections=200`;
-    const start = runAs(account, join(bin, 'pg_ctl'), ['-D', data, '-l', log, '-o', options, '-w', '-t', '30', 'start'], dir);
+    const start = startServer();
     if (start.status === 0) break;
     if (attempt === 2) throw fail('pg_ctl start', start);
   }
@@ -171,6 +180,15 @@ async function startLocal(): Promise<TestPostgres> {
       running.delete(stopNow);
       stopNow();
       rmSync(dir, { recursive: true, force: true });
+    },
+    async restart(downMs = 0) {
+      if (stopped) throw new Error('restart() after stop()');
+      const down = runAs(account, join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop'], dir);
+      if (down.status !== 0) throw new Error(`pg_ctl stop failed: ${down.stdout}${down.stderr}`);
+      await new Promise((r) => setTimeout(r, downMs));
+      // The port may be taken meanwhile by another process; then the restart fails loudly.
+      const up = startServer();
+      if (up.status !== 0) throw new Error(`pg_ctl start after a stop failed: ${up.stdout}${up.stderr}${existsSync(log) ? readFileSync(log, 'utf8').slice(-2000) : ''}`);
     },
   };
 }

@@ -328,6 +328,26 @@ export function metadataConformance(backend: string, factory: StoreFactory): voi
         assert.equal(await store.segments.nextOffset(t.id, 0), 20n);
       });
 
+      it('a commit naming its agent needs that agent to hold the lease, and records it', async () => {
+        const { store, db } = await fresh();
+        const t = await topic(store, 'writer', 1);
+        const resource = partitionLeaseResource(t.id, 0);
+        const a = await store.leases.acquire(resource, 'agent-a', 60_000);
+        assert.ok(a);
+        await assert.rejects(store.segments.commitSegment(segment(t.id, 0, 0n, 9n, a.epoch, { agentId: 'agent-b' })), FencedError);
+        await store.segments.commitSegment(segment(t.id, 0, 0n, 9n, a.epoch, { agentId: 'agent-a' }));
+        const raw = await db.openRaw();
+        try {
+          const rows = await raw.all('SELECT agent_id FROM segments WHERE topic_id = $1', [t.id]);
+          assert.deepEqual(rows.map((r) => r.agent_id), ['agent-a']);
+        } finally {
+          await raw.close();
+        }
+        // Released: the epoch stays, but its old holder may no longer commit under it.
+        assert.equal(await store.leases.release(resource, 'agent-a', a.epoch), true);
+        await assert.rejects(store.segments.commitSegment(segment(t.id, 0, 10n, 19n, a.epoch, { agentId: 'agent-a' })), FencedError);
+      });
+
       it('finds segments below an offset and deletes segments by object key', async () => {
         const { store } = await fresh();
         const t = await topic(store, 'ret', 1);

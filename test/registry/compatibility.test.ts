@@ -58,6 +58,32 @@ const JSONS: Array<[string, string, string, boolean, boolean]> = [
     true,
     true,
   ],
+  // Combinations, after Confluent's rules (a reader oneOf/anyOf must pair with each writer branch).
+  ['oneOf branch added', json({ oneOf: [{ type: 'string' }, { type: 'integer' }] }), json({ oneOf: [{ type: 'string' }, { type: 'integer' }, { type: 'boolean' }] }), true, false],
+  ['oneOf branch removed, even when another covers it', json({ oneOf: [{ type: 'integer' }, { type: 'number' }] }), json({ oneOf: [{ type: 'number' }] }), false, true],
+  ['oneOf branches reordered', json({ oneOf: [{ type: 'string' }, { type: 'integer' }] }), json({ oneOf: [{ type: 'integer' }, { type: 'string' }] }), true, true],
+  ['anyOf became oneOf', json({ anyOf: [{ type: 'string' }, { type: 'integer' }] }), json({ oneOf: [{ type: 'string' }, { type: 'integer' }] }), false, true],
+  ['plain type became a oneOf holding it', json({ type: 'string' }), json({ oneOf: [{ type: 'string' }, { type: 'integer' }] }), true, false],
+  [
+    'oneOf branch changed incompatibly',
+    json({ oneOf: [{ type: 'object', properties: { a: { type: 'string' } }, additionalProperties: false }, { type: 'integer' }] }),
+    json({ oneOf: [{ type: 'object', properties: { a: { type: 'integer' } }, additionalProperties: false }, { type: 'integer' }] }),
+    false,
+    false,
+  ],
+  ['oneOf beside type: the sibling type still counts', json({ type: 'object', oneOf: [{ required: ['a'] }] }), json({ type: 'array', oneOf: [{ required: ['a'] }] }), false, false],
+  // Dependencies: the reader may drop or narrow them, not add or extend them.
+  ['dependency array added', open({ a: {}, b: {} }), open({ a: {}, b: {} }, { dependencies: { a: ['b'] } }), false, true],
+  ['dependency array narrowed', open({ a: {}, b: {}, c: {} }, { dependencies: { a: ['b', 'c'] } }), open({ a: {}, b: {}, c: {} }, { dependencies: { a: ['b'] } }), true, false],
+  [
+    'dependentRequired changed',
+    open({ a: {}, b: {}, c: {} }, { $schema: 'https://json-schema.org/draft/2019-09/schema', dependentRequired: { a: ['b'] } }),
+    open({ a: {}, b: {}, c: {} }, { $schema: 'https://json-schema.org/draft/2019-09/schema', dependentRequired: { a: ['c'] } }),
+    false,
+    false,
+  ],
+  ['schema dependency added', open({ a: {} }), open({ a: {} }, { dependencies: { a: { required: ['b'] } } }), false, true],
+  ['property made required with a default', open({ a: { type: 'string' } }), open({ a: { type: 'string', default: '' } }, { required: ['a'] }), true, true],
 ];
 
 const proto = (body: string, pkg = 'ex') => `syntax = "proto3";\npackage ${pkg};\n${body}\n`;
@@ -72,6 +98,19 @@ const PROTOS: Array<[string, string, string, boolean, boolean]> = [
   ['message renamed in place', proto('message U { int32 id = 1; }'), proto('message User { int32 id = 1; }'), true, true],
   ['message removed', proto('message U { int32 id = 1; }\nmessage V { int32 x = 1; }'), proto('message U { int32 id = 1; }'), false, true],
   ['package changed', proto('message U { int32 id = 1; }'), proto('message U { int32 id = 1; }', 'other'), false, false],
+  // Oneofs, after Confluent's rules.
+  ['field moved into a new oneof', proto('message U { int32 a = 1; string b = 2; }'), proto('message U { oneof o { int32 a = 1; } string b = 2; }'), true, true],
+  ['two fields moved into one oneof', proto('message U { int32 a = 1; string b = 2; }'), proto('message U { oneof o { int32 a = 1; string b = 2; } }'), false, true],
+  ['field moved into an existing oneof', proto('message U { int32 a = 1; oneof o { string b = 2; } }'), proto('message U { oneof o { int32 a = 1; string b = 2; } }'), false, true],
+  ['field moved out of a oneof', proto('message U { oneof o { int32 a = 1; string b = 2; } }'), proto('message U { int32 a = 1; oneof o { string b = 2; } }'), true, false],
+  ['field removed from a oneof', proto('message U { oneof o { int32 a = 1; string b = 2; } }'), proto('message U { oneof o { int32 a = 1; } }'), false, true],
+  ['field added to a oneof', proto('message U { oneof o { int32 a = 1; } }'), proto('message U { oneof o { int32 a = 1; string b = 2; } }'), true, false],
+  ['proto3 optional fields are not oneofs', proto('message U { int32 a = 1; string b = 2; }'), proto('message U { optional int32 a = 1; optional string b = 2; }'), true, true],
+  // Enums are open on the wire: Confluent accepts added, removed and renamed constants.
+  ['enum constant added', proto('enum E { A = 0; } message U { E e = 1; }'), proto('enum E { A = 0; B = 1; } message U { E e = 1; }'), true, true],
+  ['enum constant removed', proto('enum E { A = 0; B = 1; } message U { E e = 1; }'), proto('enum E { A = 0; } message U { E e = 1; }'), true, true],
+  ['enum number reused under another name', proto('enum E { A = 0; B = 1; } message U { E e = 1; }'), proto('enum E { A = 0; C = 1; } message U { E e = 1; }'), true, true],
+  ['field changed to another enum type', proto('enum E { A = 0; } enum F { A2 = 0; } message U { E e = 1; }'), proto('enum E { A = 0; } enum F { A2 = 0; } message U { F e = 1; }'), false, false],
   ['nested message type changed', proto('message U { A a = 1; } message A { int32 x = 1; } message B { int32 x = 1; }'), proto('message U { B a = 1; } message A { int32 x = 1; } message B { int32 x = 1; }'), false, false],
 ];
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { avroRecord, startTestRegistry, type TestRegistry } from './helpers.js';
 
@@ -168,5 +169,76 @@ describe('schema registry REST API', () => {
     const odd = await r.call('POST', '/subjects/deep/versions', `{"schema":"\\"int\\"","references":${deepBody}}`);
     assert.equal(odd.status, 422);
     assert.equal((await r.call('GET', '/config')).status, 200, 'still serving');
+  });
+});
+
+describe('schema registry REST API: references block deletes, content types', () => {
+  let r: TestRegistry;
+  before(async () => {
+    r = await startTestRegistry();
+  });
+  after(() => r.stop());
+
+  const address = JSON.stringify({ type: 'record', name: 'Address', namespace: 'ex', fields: [{ name: 'city', type: 'string' }] });
+  const person = JSON.stringify({ type: 'record', name: 'Person', namespace: 'ex', fields: [{ name: 'home', type: 'ex.Address' }] });
+  const refusedAs42206 = (res: { status: number; body: any }, subject: string, version: number) => {
+    assert.equal(res.status, 422);
+    assert.equal(res.body.error_code, 42206);
+    assert.equal(res.body.message, `One or more references exist to the schema {magic=1,keytype=SCHEMA,subject=${subject},version=${version}}.`);
+  };
+
+  it('refuses to delete a referenced version or subject (42206) until the referrer is gone for good', async () => {
+    assert.equal((await r.call('POST', '/subjects/address/versions', { schema: address })).status, 200);
+    const { body } = await r.call('POST', '/subjects/person/versions', { schema: person, references: [{ name: 'ex.Address', subject: 'address', version: 1 }] });
+    assert.deepEqual((await r.call('GET', '/subjects/address/versions/1/referencedby')).body, [body.id]);
+    assert.deepEqual((await r.call('GET', '/subjects/person/versions/1/referencedby')).body, []);
+
+    refusedAs42206(await r.call('DELETE', '/subjects/address/versions/1'), 'address', 1);
+    refusedAs42206(await r.call('DELETE', '/subjects/address'), 'address', 1);
+    // A soft-deleted referrer still holds its reference, as in Confluent.
+    assert.deepEqual((await r.call('DELETE', '/subjects/person/versions/1')).body, 1);
+    refusedAs42206(await r.call('DELETE', '/subjects/address/versions/1'), 'address', 1);
+    assert.deepEqual((await r.call('DELETE', '/subjects/person/versions/1?permanent=true')).body, 1);
+    assert.deepEqual((await r.call('GET', '/subjects/address/versions/1/referencedby')).body, []);
+    assert.deepEqual((await r.call('DELETE', '/subjects/address/versions/1')).body, 1);
+    assert.deepEqual((await r.call('DELETE', '/subjects/address/versions/1?permanent=true')).body, 1);
+  });
+
+  it('refuses a permanent delete of a soft-deleted version that is still referenced', async () => {
+    await r.call('POST', '/subjects/base/versions', { schema: address });
+    await r.call('POST', '/subjects/base/versions', { schema: avroRecord([{ name: 'city', type: 'string' }, { name: 'zip', type: 'string', default: '' }], 'Address', 'ex') });
+    await r.call('POST', '/subjects/user/versions', { schema: person, references: [{ name: 'ex.Address', subject: 'base', version: 2 }] });
+    assert.deepEqual((await r.call('DELETE', '/subjects/base/versions/1')).body, 1, 'an unreferenced version goes');
+    // The subject delete walks versions in order and stops at the first referenced one.
+    refusedAs42206(await r.call('DELETE', '/subjects/base'), 'base', 2);
+    assert.deepEqual((await r.call('GET', '/subjects/base/versions')).body, [2], 'nothing was deleted');
+    refusedAs42206(await r.call('DELETE', '/subjects/base/versions/2'), 'base', 2);
+    assert.deepEqual((await r.call('DELETE', '/subjects/base/versions/1?permanent=true')).body, 1);
+  });
+
+  it('answers 415 for body types Confluent does not consume, and accepts its four and none', async () => {
+    for (const type of ['application/x-www-form-urlencoded', 'text/plain', 'application/xml']) {
+      const res = await r.call('POST', '/subjects/ct/versions', { schema: '"string"' }, { 'content-type': type });
+      assert.equal(res.status, 415, type);
+      assert.equal(res.body.error_code, 415, type);
+      assert.match(res.body.message, /Unsupported Media Type.*application\/vnd\.schemaregistry\.v1\+json/, type);
+      assert.equal((await r.call('PUT', '/config/ct', { compatibility: 'NONE' }, { 'content-type': type })).status, 415, `PUT ${type}`);
+    }
+    for (const type of ['application/vnd.schemaregistry.v1+json', 'application/vnd.schemaregistry+json', 'application/json; charset=utf-8', 'application/octet-stream']) {
+      const res = await r.call('POST', '/subjects/ct/versions', { schema: '"string"' }, { 'content-type': type });
+      assert.equal(res.status, 200, `${type}: ${res.text}`);
+    }
+    // No Content-Type at all: Jersey treats it as application/octet-stream.
+    const bare = await new Promise<number>((resolve, reject) => {
+      const u = new URL(`${r.url}/subjects/ct/versions`);
+      const req = request({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST' }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end(JSON.stringify({ schema: '"string"' }));
+    });
+    assert.equal(bare, 200);
+    assert.equal((await r.call('GET', '/subjects/ct/versions', undefined, { 'content-type': 'text/plain' })).status, 200, 'GETs have no body to refuse');
   });
 });

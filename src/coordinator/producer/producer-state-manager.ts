@@ -5,6 +5,7 @@
 // batches so recovery can rebuild the aborted-transaction index from stored batches.
 import type { ProducerBatch, ProducerStateChecker } from '../../log/types.js';
 import { BatchHeader, decodeEndTxnMarker, decodeRecords } from '../../protocol/records/index.js';
+import { DEFAULT_REBUILD_MAX_BYTES } from '../../log/producer-state-rebuild.js';
 import { PartitionProducerState, type DuplicateOf } from './producer-state.js';
 
 /** Whether a transactional produce may write to a partition: throws KafkaError when not. */
@@ -15,6 +16,11 @@ export interface TxnVerifier {
 export interface ProducerStateManagerOptions {
   /** producer.id.expiration.ms (Kafka's default: one day). */
   producerIdExpirationMs?: number;
+  /**
+   * Bound on the segment bytes a partition open may scan to rebuild producer state when the newest
+   * segments carry no snapshot (see src/log/producer-state-rebuild.ts). Default 1 GiB.
+   */
+  rebuildMaxBytes?: number;
   now?: () => number;
 }
 
@@ -35,12 +41,14 @@ export class ProducerStateManager implements ProducerStateChecker {
   private readonly committed = new Map<string, PartitionProducerState>();
   private readonly now: () => number;
   readonly producerIdExpirationMs: number;
+  readonly rebuildMaxBytes: number;
   /** Set by the composition root once the transaction coordinator exists. */
   verifier: TxnVerifier | null = null;
 
   constructor(opts: ProducerStateManagerOptions = {}) {
     this.now = opts.now ?? Date.now;
     this.producerIdExpirationMs = opts.producerIdExpirationMs ?? DEFAULT_PRODUCER_ID_EXPIRATION_MS;
+    this.rebuildMaxBytes = opts.rebuildMaxBytes ?? DEFAULT_REBUILD_MAX_BYTES;
   }
 
   /** The partition's state, created empty on first use. */
@@ -146,6 +154,18 @@ export class ProducerStateManager implements ProducerStateChecker {
   /** Records a stored batch (data or control) without checks: recovery and the coordinator's markers. */
   replay(topicId: string, partition: number, h: BatchHeader, baseOffset: bigint): void {
     applyBatch(this.partition(topicId, partition), h, baseOffset);
+  }
+
+  /**
+   * Records a batch of a committed segment (rebuild after a missing snapshot) in the live state and
+   * in the committed state, so the next segment's snapshot includes it too.
+   */
+  replayCommitted(topicId: string, partition: number, h: BatchHeader, baseOffset: bigint): void {
+    this.replay(topicId, partition, h, baseOffset);
+    const k = key(topicId, partition);
+    let s = this.committed.get(k);
+    if (!s) this.committed.set(k, (s = new PartitionProducerState(this.now)));
+    if (baseOffset > s.lastOffset) applyBatch(s, h, baseOffset);
   }
 
   private expiryTimer: NodeJS.Timeout | null = null;

@@ -3,6 +3,29 @@
 // for JSON Schema: the reader accepts every document the writer accepts. Adding a property is
 // compatible only to a closed content model (additionalProperties false), removing one only from
 // an open one; enums, ranges, lengths and patterns may widen but not narrow; integer widens to number.
+//
+// Combinations (allOf/anyOf/oneOf) and dependencies follow Confluent's JSON Schema diff rules:
+// - both sides combine: the criterion may only widen (oneOf/allOf -> anyOf; a singleton -> oneOf;
+//   singleton allOf <-> singleton), a oneOf/anyOf may not lose subschemas (SUM_TYPE_NARROWED), an
+//   allOf may not gain any (PRODUCT_TYPE_EXTENDED), and a maximum matching of compatible
+//   (reader, writer) subschema pairs must cover the smaller side (COMBINED_TYPE_SUBSCHEMAS_CHANGED).
+//   Duplicate subschemas collapse first.
+// - a plain writer to a reader oneOf/anyOf: compatible when some reader subschema takes it.
+// - dependencies / dependentRequired: the reader may drop one or narrow its list; adding one or
+//   listing more or other properties is incompatible. Schema dependencies (and dependentSchemas):
+//   dropping is compatible, adding is not, a kept one is compared like any subschema.
+// - a property that becomes required is compatible when the reader gives it a default.
+// Approximations that remain (deliberate, and documented here):
+// - Confluent calls any change between a combined and a plain schema TYPE_CHANGED unless the
+//   combination is a singleton; we instead accept a plain writer read by a reader allOf whose every
+//   part takes it, and a writer combination read by a plain reader that takes every writer
+//   alternative (or, for a writer allOf, some part). Both are sound (the reader accepts every
+//   document the writer does) but more lenient than Confluent.
+// - oneOf's exclusivity is not modelled: a writer document valid for two reader subschemas would
+//   fail the reader's oneOf, which neither we nor Confluent detect.
+// - keywords beside a combinator on the same node are compared on their own after it.
+// - patternProperties, propertyNames, if/then/else, not, contains, uniqueItems and
+//   unevaluated* are not compared; format is an annotation; remote $refs compare by URL.
 
 import { Ajv, type ValidateFunction } from 'ajv';
 import { Ajv2019 } from 'ajv/dist/2019.js';
@@ -119,9 +142,66 @@ export const jsonSchemaFormat: SchemaFormat<JsonSchema> = {
 
 
 const ANY: Json = true;
+const COMBINATORS = ['allOf', 'anyOf', 'oneOf'] as const;
+type Combinator = (typeof COMBINATORS)[number];
+/** Keywords that say nothing about which documents are valid. */
+const ANNOTATIONS = new Set(['$schema', '$id', 'id', '$comment', 'title', 'description', 'default', 'examples', 'definitions', '$defs', 'deprecated', 'readOnly', 'writeOnly']);
+
+interface Combination {
+  kind: Combinator;
+  /** Distinct subschemas (duplicates collapse, as in Confluent). */
+  subs: Json[];
+  /** The node's other keywords. */
+  rest: Record<string, unknown>;
+}
+
+/** A node's allOf/anyOf/oneOf; several combinators on one node are the allOf of each. */
+function combination(node: Record<string, unknown>): Combination | null {
+  const kinds = COMBINATORS.filter((k) => Array.isArray(node[k]));
+  if (kinds.length === 0) return null;
+  const rest = Object.fromEntries(Object.entries(node).filter(([k]) => !kinds.includes(k as Combinator)));
+  const distinct = (subs: Json[]) => [...new Map(subs.map((sub) => [sortedJson(sub), sub])).values()];
+  if (kinds.length === 1) return { kind: kinds[0]!, subs: distinct(node[kinds[0]!] as Json[]), rest };
+  return { kind: 'allOf', subs: kinds.map((k) => ({ [k]: node[k] })), rest };
+}
+
+function constrains(node: Record<string, unknown>): boolean {
+  return Object.keys(node).some((k) => !ANNOTATIONS.has(k));
+}
+
+/** Size of a maximum matching in a bipartite graph (left i -> right edges[i]), by augmenting paths. */
+function maximumMatching(edges: readonly number[][], rightCount: number): number {
+  const owner = new Array<number>(rightCount).fill(-1);
+  const augment = (left: number, visited: boolean[]): boolean => {
+    for (const right of edges[left]!) {
+      if (visited[right]) continue;
+      visited[right] = true;
+      if (owner[right] === -1 || augment(owner[right]!, visited)) {
+        owner[right] = left;
+        return true;
+      }
+    }
+    return false;
+  };
+  let size = 0;
+  for (let left = 0; left < edges.length; left++) if (augment(left, new Array<boolean>(rightCount).fill(false))) size++;
+  return size;
+}
+
+/** Property dependencies (arrays) and schema dependencies, from draft-7 `dependencies` and 2019-09's split keywords. */
+function dependenciesOf(s: Record<string, unknown>): { arrays: Map<string, string[]>; schemas: Map<string, Json> } {
+  const arrays = new Map<string, string[]>();
+  const schemas = new Map<string, Json>();
+  const take = (v: unknown) => (v && typeof v === 'object' && !Array.isArray(v) ? Object.entries(v) : []);
+  for (const [k, v] of [...take(s.dependencies), ...take(s.dependentRequired), ...take(s.dependentSchemas)]) {
+    if (Array.isArray(v)) arrays.set(k, v.map(String));
+    else if (typeof v === 'boolean' || (v && typeof v === 'object')) schemas.set(k, v as Json);
+  }
+  return { arrays, schemas };
+}
 
 class JsonCompatibility {
-  private readonly seen = new Set<string>();
+  private seen = new Set<string>();
   private readonly ids = new WeakMap<object, number>();
   private nextId = 1;
 
@@ -157,12 +237,14 @@ class JsonCompatibility {
     this.out.push(`{errorType:"${kind}", description:"${detail} at path '${path}'"}`);
   }
 
-  /** Whether `r` accepts everything `w` accepts, without recording messages. */
+  /** Whether `r` accepts everything `w` accepts, without recording messages (nor remembering the pairs it tried). */
   private accepts(r: Json, w: Json, path: string): boolean {
     const before = this.out.length;
+    const seen = new Set(this.seen);
     this.check(r, w, path);
     const ok = this.out.length === before;
     this.out.length = before;
+    this.seen = seen;
     return ok;
   }
 
@@ -179,22 +261,72 @@ class JsonCompatibility {
       if (r.$ref !== wo.$ref) this.fail(path, 'REFERENCE_CHANGED', `reference ${String(wo.$ref)} changed to ${String(r.$ref)}`);
       return;
     }
-    const rAlt = (r.anyOf ?? r.oneOf) as Json[] | undefined;
-    const wAlt = (wo.anyOf ?? wo.oneOf) as Json[] | undefined;
-    if (Array.isArray(rAlt) || Array.isArray(wAlt)) {
-      for (const [i, option] of (wAlt ?? [wo]).entries()) {
-        if (!(rAlt ?? [r]).some((candidate) => this.accepts(candidate, option, `${path}/${i}`))) {
-          this.fail(path, 'COMBINED_TYPE_SUBSCHEMAS_CHANGED', `writer alternative ${i} is accepted by no reader alternative`);
-        }
+    const rc = combination(r);
+    const wc = combination(wo);
+    if (!rc && !wc) return this.checkPlain(r, wo, path);
+    if (rc && wc) this.checkCombinations(rc, wc, path);
+    else if (rc) this.checkReaderCombination(rc, wo, path);
+    else if (wc) this.checkWriterCombination(r, wc, path);
+    // Keywords beside the combination (e.g. "type": "object" next to a oneOf) constrain too.
+    const rRest = rc ? rc.rest : r;
+    if (rc && constrains(rRest)) this.checkPlain(rRest, wc ? wc.rest : wo, path);
+  }
+
+  private checkPlain(r: Record<string, unknown>, w: Record<string, unknown>, path: string): void {
+    this.checkTypes(r, w, path);
+    this.checkValues(r, w, path);
+    this.checkBounds(r, w, path);
+    this.checkObject(r, w, path);
+    this.checkArray(r, w, path);
+  }
+
+  /** Both sides combine subschemas: Confluent's criteria rules, then a matching of compatible pairs. */
+  private checkCombinations(rc: Combination, wc: Combination, path: string): void {
+    if (rc.kind !== wc.kind) {
+      // oneOf/allOf -> anyOf widens; a singleton anyOf/allOf -> oneOf, or singleton -> singleton allOf, changes nothing.
+      const widened =
+        rc.kind === 'anyOf' || (rc.kind === 'oneOf' && wc.subs.length === 1) || (rc.kind === 'allOf' && wc.subs.length === 1 && rc.subs.length === 1);
+      if (!widened) return this.fail(path, 'COMBINED_TYPE_CHANGED', `${wc.kind} became ${rc.kind}`);
+    }
+    if (rc.subs.length < wc.subs.length && rc.kind !== 'allOf') {
+      this.fail(path, 'SUM_TYPE_NARROWED', `${rc.kind} lost ${wc.subs.length - rc.subs.length} of its ${wc.subs.length} subschemas`);
+    } else if (rc.subs.length > wc.subs.length && rc.kind === 'allOf') {
+      this.fail(path, 'PRODUCT_TYPE_EXTENDED', `allOf gained ${rc.subs.length - wc.subs.length} subschemas`);
+    }
+    const edges = wc.subs.map((ws, i) => rc.subs.flatMap((rs, j) => (this.accepts(rs, ws, `${path}/${rc.kind}/${j}`) ? [j] : [])));
+    const matched = maximumMatching(edges, rc.subs.length);
+    if (matched < Math.min(rc.subs.length, wc.subs.length)) {
+      this.fail(path, 'COMBINED_TYPE_SUBSCHEMAS_CHANGED', `only ${matched} of the writer's ${wc.kind} subschemas pair with a compatible reader subschema`);
+    }
+  }
+
+  /** The reader combines, the writer does not: some alternative must take the writer's schema (all parts, for allOf). */
+  private checkReaderCombination(rc: Combination, w: Record<string, unknown>, path: string): void {
+    if (rc.subs.length === 1 || rc.kind === 'allOf') {
+      rc.subs.forEach((part, i) => this.check(part, w, `${path}/${rc.kind}/${i}`));
+      return;
+    }
+    if (!rc.subs.some((alt, i) => this.accepts(alt, w, `${path}/${rc.kind}/${i}`))) {
+      this.fail(path, 'TYPE_CHANGED', `no subschema of the reader's ${rc.kind} accepts the writer's schema`);
+    }
+  }
+
+  /** The writer combines, the reader does not: the reader must take every alternative (or, for allOf, one part). */
+  private checkWriterCombination(r: Record<string, unknown>, wc: Combination, path: string): void {
+    if (wc.subs.length === 1) return this.check(r, wc.subs[0]!, `${path}/${wc.kind}/0`);
+    if (wc.kind === 'allOf') {
+      const parts = constrains(wc.rest) ? [...wc.subs, wc.rest] : wc.subs;
+      if (!parts.some((part, i) => this.accepts(r, part, `${path}/allOf/${i}`))) {
+        this.fail(path, 'TYPE_CHANGED', "the reader accepts no part of the writer's allOf");
       }
       return;
     }
-    if (Array.isArray(r.allOf)) for (const part of r.allOf as Json[]) this.check(part, wo, `${path}/allOf`);
-    this.checkTypes(r, wo, path);
-    this.checkValues(r, wo, path);
-    this.checkBounds(r, wo, path);
-    this.checkObject(r, wo, path);
-    this.checkArray(r, wo, path);
+    wc.subs.forEach((alt, i) => {
+      const merged = constrains(wc.rest) && typeof alt === 'object' ? { ...wc.rest, ...alt } : alt;
+      if (!this.accepts(r, merged, `${path}/${wc.kind}/${i}`)) {
+        this.fail(path, 'TYPE_CHANGED', `subschema ${i} of the writer's ${wc.kind} is not accepted by the reader`);
+      }
+    });
   }
 
   private checkTypes(r: Record<string, unknown>, w: Record<string, unknown>, path: string): void {
@@ -244,9 +376,13 @@ class JsonCompatibility {
     const wProps = (w.properties ?? {}) as Record<string, Json>;
     const rExtra = (r.additionalProperties ?? ANY) as Json;
     const wExtra = (w.additionalProperties ?? ANY) as Json;
+    this.checkDependencies(r, w, path);
     if (!r.properties && !w.properties && r.additionalProperties === undefined && !r.required) return;
     const wRequired = new Set(Array.isArray(w.required) ? (w.required as string[]) : []);
     for (const name of Array.isArray(r.required) ? (r.required as string[]) : []) {
+      // A default lets the reader fill in what the writer's data may lack (Confluent: REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED).
+      const own = rProps[name] === undefined ? undefined : this.deref(rProps[name]!, this.reader);
+      if (own && typeof own === 'object' && 'default' in own) continue;
       if (!wRequired.has(name)) this.fail(`${path}/properties/${name}`, 'REQUIRED_PROPERTY_ADDED', `property ${name} became required`);
     }
     for (const [name, ws] of Object.entries(wProps)) {
@@ -267,6 +403,34 @@ class JsonCompatibility {
     }
     if (wExtra !== false && !this.accepts(rExtra, wExtra, `${path}/additionalProperties`)) {
       this.fail(path, rExtra === false ? 'ADDITIONAL_PROPERTIES_REMOVED' : 'ADDITIONAL_PROPERTIES_NARROWED', 'additional properties were narrowed');
+    }
+  }
+
+  /**
+   * Confluent's dependency rules: the reader may drop a dependency or narrow a property
+   * dependency's list; adding one, or listing more or other properties, is incompatible.
+   */
+  private checkDependencies(r: Record<string, unknown>, w: Record<string, unknown>, path: string): void {
+    const rd = dependenciesOf(r);
+    const wd = dependenciesOf(w);
+    for (const [name, rList] of rd.arrays) {
+      const at = `${path}/dependencies/${name}`;
+      const wList = wd.arrays.get(name);
+      if (!wList) {
+        this.fail(at, 'DEPENDENCY_ARRAY_ADDED', `property ${name} gained a dependency on ${rList.join(', ')}`);
+        continue;
+      }
+      const wSet = new Set(wList);
+      const rSet = new Set(rList);
+      if (rList.every((p) => wSet.has(p))) continue; // equal or narrowed
+      const extended = wList.every((p) => rSet.has(p));
+      this.fail(at, extended ? 'DEPENDENCY_ARRAY_EXTENDED' : 'DEPENDENCY_ARRAY_CHANGED', `the properties ${name} depends on became ${rList.join(', ')}`);
+    }
+    for (const [name, rSchema] of rd.schemas) {
+      const at = `${path}/dependencies/${name}`;
+      const wSchema = wd.schemas.get(name);
+      if (wSchema === undefined) this.fail(at, 'DEPENDENCY_SCHEMA_ADDED', `property ${name} gained a schema dependency`);
+      else this.check(rSchema, wSchema, at);
     }
   }
 

@@ -5,6 +5,16 @@
 // reserved number, a changed package, or a removed message are incompatible; adding or removing
 // an optional field is not. A top-level message renamed in place (same position) keeps its
 // identity: names are not on the wire.
+//
+// Oneofs and enums follow Confluent's Protobuf rules (its SchemaDiff, writer = "original",
+// reader = "update"): moving two or more plain fields into one oneof (MULTIPLE_FIELDS_MOVED_TO_ONEOF)
+// or moving one into a oneof that also holds fields of an existing oneof
+// (FIELD_MOVED_TO_EXISTING_ONEOF) is incompatible, as is removing a field of a oneof that exists on
+// both sides (ONEOF_FIELD_REMOVED) unless the number lives on elsewhere in the message; moving a
+// single field into a new oneof, adding or removing a oneof, and adding a field to one are
+// compatible. Enum constants may be added, removed or renamed (a number reused under another
+// name) without incompatibility: enums are open on the wire and Confluent accepts all three.
+// proto3 `optional` fields (protobufjs models them as one-field "_name" oneofs) count as plain fields.
 
 import protobuf from 'protobufjs';
 import type { ResolvedReference } from '../types.js';
@@ -205,10 +215,46 @@ function compareFields(r: protobuf.Type, w: protobuf.Type, name: string, readerN
       out.push(`${named ? 'FIELD_NAMED_TYPE_CHANGED' : 'FIELD_SCALAR_KIND_CHANGED'}: ${at} type ${wf.type} became ${rf.type}`);
     }
   }
+  compareOneofs(r, w, name, out);
   for (const rf of r.fieldsArray) {
     if (w.fieldsById[rf.id]) continue;
     if (rf.required) out.push(`REQUIRED_FIELD_ADDED: ${name}: required field ${rf.name} = ${rf.id} was added`);
     if (isReserved(w, rf.id)) out.push(`FIELD_NUMBER_REUSED: ${name}: field ${rf.name} reuses number ${rf.id}, reserved in the other schema`);
+  }
+}
+
+/** The real oneof a field belongs to, or null (proto3 `optional` makes a synthetic one). */
+function oneofOf(f: protobuf.Field): protobuf.OneOf | null {
+  const o = f.partOf;
+  if (!o) return null;
+  return o.fieldsArray.length === 1 && o.fieldsArray[0]!.options?.proto3_optional ? null : o;
+}
+
+function compareOneofs(r: protobuf.Type, w: protobuf.Type, name: string, out: string[]): void {
+  const writerOneof = (id: number) => {
+    const wf = w.fieldsById[id];
+    return wf ? { oneof: oneofOf(wf) } : null;
+  };
+  for (const ro of r.oneofsArray) {
+    if (ro.fieldsArray.length === 1 && ro.fieldsArray[0]!.options?.proto3_optional) continue;
+    let moved = 0;
+    let existing = 0;
+    for (const rf of ro.fieldsArray) {
+      const before = writerOneof(rf.id);
+      if (before && before.oneof === null) moved++;
+      else if (before?.oneof) existing++;
+    }
+    if (moved > 1) out.push(`MULTIPLE_FIELDS_MOVED_TO_ONEOF: ${name}: oneof ${ro.name} gathers ${moved} fields that were not in a oneof`);
+    else if (moved === 1 && existing > 0) {
+      out.push(`FIELD_MOVED_TO_EXISTING_ONEOF: ${name}: a field was moved into oneof ${ro.name}, which holds fields of an existing oneof`);
+    }
+    const wo = w.oneofs?.[ro.name];
+    if (!wo) continue;
+    for (const wf of wo.fieldsArray) {
+      if (!ro.fieldsArray.some((f) => f.id === wf.id) && !r.fieldsById[wf.id]) {
+        out.push(`ONEOF_FIELD_REMOVED: ${name}: field ${wf.name} = ${wf.id} was removed from oneof ${ro.name}`);
+      }
+    }
   }
 }
 
