@@ -122,19 +122,32 @@ export function fetchHandler(b: BrokerContext, sessions = new FetchSessionCache(
     return { results, bytes, errored };
   }
 
-  /** Resolves when any of the logs gets new data, the time is up, or the client goes away. */
-  async function waitAny(logs: PartitionLogHandle[], ms: number, signal: AbortSignal): Promise<void> {
-    const ac = new AbortController();
-    const onAbort = () => ac.abort();
-    signal.addEventListener('abort', onAbort, { once: true });
-    const timer = setTimeout(onAbort, ms);
-    try {
-      await Promise.race([...logs.map((l) => l.waitForData(ac.signal)), new Promise<void>((r) => ac.signal.addEventListener('abort', () => r(), { once: true }))]);
-    } finally {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-      ac.abort();
-    }
+  /**
+   * Resolves when any of the logs gets new data, the time is up, or the client goes away. Every
+   * callback and the one listener on the connection's signal are removed when it resolves: the
+   * signal lives as long as the connection and sees thousands of long polls.
+   */
+  function waitAny(logs: PartitionLogHandle[], ms: number, signal: AbortSignal): Promise<void> {
+    if (signal.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      let settled = false;
+      const cancels: (() => void)[] = [];
+      const done = () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        signal.removeEventListener('abort', done);
+        for (const cancel of cancels) cancel();
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener('abort', done, { once: true });
+      for (const log of logs) {
+        cancels.push(log.watch(done));
+        if (settled) break;
+      }
+      if (settled) for (const cancel of cancels) cancel();
+    });
   }
 
   return defineHandler<FetchRequest, FetchResponse>({

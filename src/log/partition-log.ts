@@ -387,14 +387,36 @@ export class PartitionLog implements PartitionLogHandle {
   waitForData(signal: AbortSignal): Promise<void> {
     if (signal.aborted || this.closed) return Promise.resolve();
     return new Promise<void>((resolve) => {
-      const done = () => {
-        this.waiters.delete(done);
+      const cancel = this.watch(() => {
         signal.removeEventListener('abort', done);
         resolve();
+      });
+      const done = () => {
+        cancel();
+        resolve();
       };
-      this.waiters.add(done);
       signal.addEventListener('abort', done, { once: true });
     });
+  }
+
+  /**
+   * Calls `wake` once, on the next high-watermark or log-start move (at once if closed); the
+   * returned function cancels. A fetch waiting on many partitions registers plain callbacks here
+   * rather than one AbortSignal listener per partition.
+   */
+  watch(wake: () => void): () => void {
+    if (this.closed) {
+      queueMicrotask(wake);
+      return () => undefined;
+    }
+    const w = () => {
+      this.waiters.delete(w);
+      wake();
+    };
+    this.waiters.add(w);
+    return () => {
+      this.waiters.delete(w);
+    };
   }
 
   private notify(): void {

@@ -90,6 +90,8 @@ export interface PartitionLogHandle extends PartitionLogView {
   read(offset: bigint, opts: ReadOptions): Promise<FetchedData>;
   /** Resolves on the next high-watermark move (or log start move), or when `signal` aborts. */
   waitForData(signal: AbortSignal): Promise<void>;
+  /** Calls `wake` once on the next high-watermark (or log start) move; returns a cancel function. */
+  watch(wake: () => void): () => void;
   /** ListOffsets: a special timestamp (-1..-5) or the first offset with a timestamp >= `timestamp`. */
   offsetForTimestamp(timestamp: bigint, isolationLevel: number): Promise<TimestampAndOffset>;
   /** DeleteRecords: moves the log start offset to `offset` (<= HW) and returns the new one. */

@@ -12,7 +12,7 @@ import { runConfluentKafka } from '../helpers/confluent-kafka.js';
 import { assertReadExactlyOnce, auditSegments, createTopic, killAll, produceUntil, query, startAgent, until, type ChildAgent } from './child-agents.js';
 
 const LEASE_MS = 3000;
-const DOWN_MS = 4000;
+const DOWN_MS = Number(process.env.STREAMHOUSE_TEST_PG_DOWN_MS ?? 4000);
 const TOPIC = 'pgdown';
 
 let pgServer: TestPostgres;
