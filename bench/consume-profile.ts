@@ -23,7 +23,7 @@ export async function runConsumeProfile(records: number, partitions: number, pro
   const dir = mkdtempSync(join(tmpdir(), 'sh-cprof-'));
   const profDir = join(dir, 'prof');
   const flags = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [];
-  const child = spawn(process.execPath, [...flags, cli, 'serve', '--data-dir', join(dir, 'data'), '--kafka-port', '0', '--host', '127.0.0.1', '--advertised-host', '127.0.0.1', '--http-port', '0', '--registry-port', '0', '--profile', profile, '--group-initial-rebalance-delay-ms', '0', '--log-level', 'warn', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...flags, cli, 'serve', '--data-dir', join(dir, 'data'), '--kafka-port', '0', '--host', '127.0.0.1', '--advertised-host', '127.0.0.1', '--http-port', '0', '--registry-port', '0', '--profile', profile, '--group-initial-rebalance-delay-ms', '0', '--log-level', 'info', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout!.on('data', (d) => {
@@ -48,6 +48,7 @@ export async function runConsumeProfile(records: number, partitions: number, pro
     await kafkaTool.ProducerPerformance(['--topic', 'cprof', '--num-records', String(records), '--record-size', '1024', '--throughput', '-1', '--command-property', `bootstrap.servers=${bootstrap}`, 'acks=all', 'linger.ms=5', 'batch.size=65536'], { timeoutMs: 600_000 }),
     'ProducerPerformance',
   );
+  const consumeStart = Date.now();
   const consumed = expectSuccess(
     await kafkaTool.ConsumerPerformance(['--bootstrap-server', bootstrap, '--topic', 'cprof', '--num-records', String(records), '--timeout', '120000', '--group', `g-${Date.now()}`], { timeoutMs: 600_000 }),
     'ConsumerPerformance',
@@ -55,6 +56,7 @@ export async function runConsumeProfile(records: number, partitions: number, pro
   clearInterval(sample);
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
+  const exitedAt = Date.now();
   const line = consumed.stdout.trim().split('\n').filter((l) => /^\d{4}-\d\d-\d\d/.test(l.trim())).pop() ?? '';
   const cols = line.split(',').map((s) => s.trim());
   const result = {
@@ -69,13 +71,18 @@ export async function runConsumeProfile(records: number, partitions: number, pro
   };
   if (cpuProf) {
     const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))!;
-    const prof = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+    const prof = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[]; startTime: number; endTime: number };
+    // Only the consume phase: sample times (µs, monotonic) aligned to the wall clock at exit.
+    const from = prof.endTime - (exitedAt - consumeStart) * 1000;
+    let at = prof.startTime;
     const byId = new Map(prof.nodes.map((n) => [n.id, n]));
     const fn = new Map<string, number>();
     const fl = new Map<string, number>();
     let total = 0;
     prof.samples.forEach((id, i) => {
       const dt = prof.timeDeltas[i] ?? 0;
+      at += dt;
+      if (at < from) return;
       const n = byId.get(id)!;
       if (n.callFrame.functionName === '(idle)') return;
       total += dt;
