@@ -204,6 +204,7 @@ export async function startAgent(config: BrokerConfig, log: Logger = createLogge
       if (config.advertisedPort === 0) await leases.setAdvertisedPort(bound.port);
       leases.logs = partitionLogs;
       leases.topics = topics;
+      leases.shards = groups;
       await leases.start();
     }
     log.info({ kafka: `${config.host}:${bound.port}`, http: `${config.host}:${httpBound.port}`, advertised: `${self.host}:${self.port}`, metadata: redact(config.metadata), objects: config.objects, profile: config.profile }, 'StreamHouse agent started');

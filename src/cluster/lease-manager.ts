@@ -50,6 +50,12 @@ export interface LeadershipTarget {
   unflushedBytes(topicId: string, partition: number): number;
 }
 
+/** The group coordinator's side of shard leases: load a shard's groups on gain, drop them on loss. */
+export interface ShardLeaseListener {
+  loadShard(shard: number): Promise<void>;
+  unloadShard(shard: number): void;
+}
+
 interface Held {
   epoch: number;
   /** performance.now() until which the lease is surely still ours. */
@@ -80,6 +86,8 @@ export class LeaseManager implements ClusterView, PartitionLeadership {
   logs: LeadershipTarget | null = null;
   /** Topics by id (the agent's catalog), refreshed every round so other agents' topics show up. */
   topics: { refresh(): Promise<void>; getById(id: string): Promise<TopicRecord | undefined> } | null = null;
+  /** The group coordinator, told when a coordinator shard lease is gained or lost. */
+  shards: ShardLeaseListener | null = null;
 
   constructor(private readonly opts: LeaseManagerOptions) {
     this.clusterId = opts.store.getClusterId();
@@ -173,6 +181,7 @@ export class LeaseManager implements ClusterView, PartitionLeadership {
         previous: { holder: this.opts.agentId, epoch: l.epoch },
         ...(m ? { topicId: m[1], partition: Number(m[2]) } : {}),
       });
+      this.shardGained(l.resource);
     }
   }
 
@@ -220,7 +229,11 @@ export class LeaseManager implements ClusterView, PartitionLeadership {
       const cur = this.shardLeases.get(shard);
       if (cur?.holder && cur.holder !== me && live.has(cur.holder)) continue;
       const lease = await this.opts.store.leases.acquire(resource, me, this.opts.leaseTimeoutMs);
-      if (lease) this.held.set(resource, { epoch: lease.epoch, validUntil: performance.now() + this.opts.leaseTimeoutMs * 0.9, previous: null });
+      if (lease) {
+        this.held.set(resource, { epoch: lease.epoch, validUntil: performance.now() + this.opts.leaseTimeoutMs * 0.9, previous: null });
+        this.opts.log.info({ resource, epoch: lease.epoch, previous: cur?.holder ?? null }, 'coordinator shard lease taken');
+        this.shardGained(resource);
+      }
     }
     // Hand over what is placed elsewhere, a few at a time: upload the tail, then release.
     let moves = this.opts.maxMovesPerRound ?? 8;
@@ -233,6 +246,7 @@ export class LeaseManager implements ClusterView, PartitionLeadership {
       try {
         if (h.topicId !== undefined) await this.logs?.resign(h.topicId, h.partition!, true);
         this.held.delete(resource);
+        this.shardLost(resource);
         await this.opts.store.leases.release(resource, me, h.epoch);
         this.opts.log.info({ resource, to: target }, 'lease handed over');
       } catch (err) {
@@ -272,6 +286,17 @@ export class LeaseManager implements ClusterView, PartitionLeadership {
     this.held.delete(resource);
     this.opts.log.warn({ resource, epoch: h.epoch, why }, 'lease lost; no longer serving it');
     if (h.topicId !== undefined) this.logs?.resign(h.topicId, h.partition!, false).catch(() => undefined);
+    this.shardLost(resource);
+  }
+
+  private shardGained(resource: string): void {
+    if (!resource.startsWith(SHARD_PREFIX) || !this.shards) return;
+    const shard = Number(resource.slice(SHARD_PREFIX.length));
+    this.shards.loadShard(shard).catch((err) => this.opts.log.warn({ err, shard }, 'loading the groups of a coordinator shard failed; its groups start empty'));
+  }
+
+  private shardLost(resource: string): void {
+    if (resource.startsWith(SHARD_PREFIX)) this.shards?.unloadShard(Number(resource.slice(SHARD_PREFIX.length)));
   }
 
   // ---- PartitionLeadership (log layer) ---------------------------------------------------------

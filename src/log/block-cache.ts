@@ -65,7 +65,11 @@ export class BlockCache {
     }
     const base = first * this.blockBytes;
     if (parts.length === 1) return parts[0].subarray(start - base, end - base);
-    return Buffer.concat(parts).subarray(start - base, end - base);
+    // Copy only the wanted range, not every block it touches.
+    const lastBase = last * this.blockBytes;
+    parts[0] = parts[0].subarray(start - base);
+    parts[parts.length - 1] = parts[parts.length - 1].subarray(0, end - lastBase);
+    return Buffer.concat(parts, end - start);
   }
 
   /** Seeds the cache with a whole object just written (its bytes are at hand anyway). */

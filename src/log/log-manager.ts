@@ -155,6 +155,15 @@ export class PartitionLogManager implements LogManager {
       // Not renewed in time (a slow store, a pause): still ours if the lease is, at the same epoch.
       const epoch = await leadership!.leaseFor(topic, partition);
       if (epoch === open.leaderEpoch && open.leading) return open;
+      // Unknown (the store is unreachable): keep the log, which refuses appends while its lease
+      // is not valid. Closing it would drop a tail the store never saw, and with it the producer
+      // state of batches already acknowledged; reopened at the same epoch, the log would start at
+      // the committed end and answer the next idempotent batch OUT_OF_ORDER_SEQUENCE_NUMBER. A
+      // lease that is really lost is resigned by the cluster layer (PartitionLeadership.lost and
+      // the renewal round), not here.
+      if (epoch === null) {
+        throw kafkaError('NOT_LEADER_OR_FOLLOWER', `the lease on partition ${partition} of topic '${topic.name}' could not be confirmed (metadata store unreachable?); retry`);
+      }
       await this.resign(topic.id, partition, false);
     }
     if (this.closed) throw kafkaError('NOT_LEADER_OR_FOLLOWER', 'this agent is shutting down; retry against the new leader');

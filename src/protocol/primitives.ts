@@ -125,6 +125,42 @@ export class Reader {
     this.fail('varlong longer than 10 bytes');
     return 0n;
   }
+  /**
+   * Zig-zag signed varlong as a number when it is a safe integer (|v| <= 2^53 - 1), else as a
+   * bigint. Record deltas are nearly always small, and skipping bigint work there matters on
+   * per-record paths. Malformed input sets the sticky error and gives 0, as varlong() does.
+   */
+  varlongNumber(): number | bigint {
+    const buf = this.buf;
+    const start = this.offset;
+    // Up to 8 bytes (56 bits) in two 28-bit halves, so every step stays exact in int32/double.
+    const stop = Math.min(start + 8, this.end);
+    let lo = 0;
+    let hi = 0;
+    let pos = start;
+    while (pos < stop) {
+      const b = buf[pos];
+      const at = pos - start;
+      pos++;
+      if (at < 4) lo |= (b & 0x7f) << (7 * at);
+      else hi += (b & 0x7f) * 2 ** (7 * (at - 4));
+      if ((b & 0x80) !== 0) continue;
+      // u = hi * 2^28 + lo; the magnitude u >>> 1 must stay below 2^53 to be exact.
+      if (hi < 2 ** 26) {
+        const magnitude = hi * 2 ** 27 + (lo >>> 1);
+        const v = (lo & 1) === 0 ? magnitude : -magnitude - 1;
+        if (Number.isSafeInteger(v)) {
+          this.offset = pos;
+          return v;
+        }
+      }
+      break;
+    }
+    // Long, large, truncated or malformed: the bigint reader decides, with its own errors.
+    this.offset = start;
+    const big = this.varlong();
+    return this.error === null ? big : 0;
+  }
 
   uuid(): string {
     if (!this.need(16)) return ZERO_UUID;
@@ -248,13 +284,34 @@ export function uuidToBytes(uuid: string): Buffer {
   return Buffer.from(hex, 'hex');
 }
 
+export interface WriterOptions {
+  /**
+   * `raw` byte strings at least this long are kept by reference instead of copied (0: never):
+   * a Fetch response's record batches go to the socket as they are. The caller must not change
+   * such a buffer until the output is written, and must read the output with `finishChunks()`
+   * (or `finish()`, which then copies everything into one buffer). `offset` counts only the
+   * bytes copied into `buf`; `length` counts all.
+   */
+  referenceFrom?: number;
+}
+
 /** Growable big-endian buffer writer. */
 export class Writer {
   buf: Buffer;
   offset = 0;
+  private readonly referenceFrom: number;
+  /** Buffers kept by reference, each with the position in `buf` where it sits in the output. */
+  private refs: { at: number; data: Buffer }[] | null = null;
+  private refBytes = 0;
 
-  constructor(initialSize = 256) {
+  constructor(initialSize = 256, opts: WriterOptions = {}) {
     this.buf = Buffer.allocUnsafe(initialSize);
+    this.referenceFrom = opts.referenceFrom ?? 0;
+  }
+
+  /** Bytes of output so far, referenced buffers included. */
+  get length(): number {
+    return this.offset + this.refBytes;
   }
 
   private ensure(n: number): void {
@@ -266,9 +323,24 @@ export class Writer {
     this.buf = next;
   }
 
-  /** The bytes written so far (a view, not a copy). */
+  /** The bytes written so far (a view, not a copy, unless buffers were kept by reference). */
   finish(): Buffer {
-    return this.buf.subarray(0, this.offset);
+    if (this.refs === null) return this.buf.subarray(0, this.offset);
+    return Buffer.concat(this.finishChunks(), this.length);
+  }
+
+  /** The output as a list of buffers to write in order (views, no copies). */
+  finishChunks(): Buffer[] {
+    if (this.refs === null) return [this.buf.subarray(0, this.offset)];
+    const out: Buffer[] = [];
+    let pos = 0;
+    for (const r of this.refs) {
+      if (r.at > pos) out.push(this.buf.subarray(pos, r.at));
+      out.push(r.data);
+      pos = r.at;
+    }
+    if (this.offset > pos) out.push(this.buf.subarray(pos, this.offset));
+    return out;
   }
 
   int8(v: number): void {
@@ -334,6 +406,12 @@ export class Writer {
     this.offset += 16;
   }
   raw(b: Uint8Array): void {
+    if (this.referenceFrom > 0 && b.length >= this.referenceFrom) {
+      const data = Buffer.isBuffer(b) ? b : Buffer.from(b.buffer, b.byteOffset, b.byteLength);
+      (this.refs ??= []).push({ at: this.offset, data });
+      this.refBytes += b.length;
+      return;
+    }
     this.ensure(b.length);
     this.buf.set(b, this.offset);
     this.offset += b.length;
@@ -399,7 +477,9 @@ export class Writer {
     return at;
   }
   fillSize(at: number): void {
-    this.buf.writeInt32BE(this.offset - at - 4, at);
+    let n = this.offset - at - 4;
+    if (this.refs !== null) for (const r of this.refs) if (r.at >= at + 4) n += r.data.length;
+    this.buf.writeInt32BE(n, at);
   }
 }
 

@@ -22,7 +22,8 @@ export interface TrafficHook {
 
 interface Slot {
   done: boolean;
-  response: Buffer | null;
+  /** The response frame as buffers to write in order (record batches are not copied into it). */
+  response: Buffer[] | null;
 }
 
 export class Connection {
@@ -86,7 +87,7 @@ export class Connection {
     this.queue.push(slot);
     this.updateFlow();
     this.dispatcher
-      .dispatch(frame, { clientHost: this.socket.remoteAddress ?? '', signal: this.abort.signal })
+      .dispatchChunks(frame, { clientHost: this.socket.remoteAddress ?? '', signal: this.abort.signal })
       .then(
         (response) => {
           slot.response = response;
@@ -104,16 +105,24 @@ export class Connection {
   }
 
   private flush(): void {
+    // Corked, a response's chunks (and several ready responses) leave in one writev.
+    const corked = !this.closed && this.queue.length > 0 && this.queue[0].done;
+    if (corked) this.socket.cork();
     while (!this.closed && this.queue.length > 0 && this.queue[0].done) {
       const slot = this.queue.shift()!;
       if (slot.response !== null) {
-        this.traffic?.sent(slot.response.length);
-        if (!this.socket.write(slot.response)) this.pausedForWrite = true;
+        let bytes = 0;
+        for (const chunk of slot.response) {
+          bytes += chunk.length;
+          if (!this.socket.write(chunk)) this.pausedForWrite = true;
+        }
+        this.traffic?.sent(bytes);
       }
       while (this.waiting.length > 0 && this.queue.length < this.limits.maxQueuedRequests) {
         this.start(this.waiting.shift()!);
       }
     }
+    if (corked) this.socket.uncork();
     this.updateFlow();
   }
 

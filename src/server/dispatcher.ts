@@ -9,6 +9,9 @@ import type { Logger } from '../observability/logger.js';
 
 export const API_VERSIONS_KEY = 18;
 
+/** Byte strings from this size on go to the socket by reference; smaller ones are cheaper to copy. */
+const REFERENCE_FROM_BYTES = 16 * 1024;
+
 /** The request is unusable and the connection must close (Kafka does the same). */
 export class CloseConnection extends Error {}
 
@@ -34,6 +37,16 @@ export class Dispatcher {
    * response is due. Throws CloseConnection when the frame cannot be answered.
    */
   async dispatch(frame: Buffer, conn: ConnectionInfo): Promise<Buffer | null> {
+    const chunks = await this.dispatchChunks(frame, conn);
+    if (chunks === null) return null;
+    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
+  }
+
+  /**
+   * Like `dispatch`, but the response frame comes as buffers to write in order: large byte
+   * strings (Fetch record batches) are not copied into the frame but referenced.
+   */
+  async dispatchChunks(frame: Buffer, conn: ConnectionInfo): Promise<Buffer[] | null> {
     const started = process.hrtime.bigint();
     const r = new Reader(frame);
     const apiKey = r.int16();
@@ -107,15 +120,15 @@ export class Dispatcher {
     return response;
   }
 
-  private encode(handler: Handler, version: number, correlationId: number, body: unknown): Buffer {
-    const w = new Writer(1024);
+  private encode(handler: Handler, version: number, correlationId: number, body: unknown): Buffer[] {
+    const w = new Writer(1024, { referenceFrom: REFERENCE_FROM_BYTES });
     const size = w.markSize();
     w.int32(correlationId);
     // ApiVersions answers always use response header v0 so any client can read them.
     if (handler.request.apiKey !== API_VERSIONS_KEY && isFlexible(handler, version)) w.uvarint(0);
     handler.response.encode(w, body, version);
     w.fillSize(size);
-    return w.finish();
+    return w.finishChunks();
   }
 }
 

@@ -1,9 +1,11 @@
 // PostgreSQL restart under three agents (child processes): the metadata server stops (fast
-// shutdown, every connection ended), stays down for half the lease, and comes back on the same
-// port. An outage LONGER than the lease is a known open bug (issue #9 note): an idempotent kafkajs
-// producer then gets OUT_OF_ORDER_SEQUENCE_NUMBER although no lease changed hands; reproduce with
-// STREAMHOUSE_TEST_PG_DOWN_MS=4000. Producers (kafkajs and librdkafka) see only retriable errors and keep going; the agents
-// reconnect and settle on their own; every acknowledged record is read exactly once.
+// shutdown, every connection ended), stays down for DOWN_MS (default 4 s, longer than the 3 s lease,
+// so every agent's local lease validity lapses; STREAMHOUSE_TEST_PG_DOWN_MS overrides) and comes back
+// on the same port. Regression for issue #9: the log manager used to close a partition whose lease
+// it could not confirm and reopen it from the committed end, losing the unflushed tail's producer
+// state, so an idempotent kafkajs producer got OUT_OF_ORDER_SEQUENCE_NUMBER although no lease
+// changed hands. Producers (kafkajs and librdkafka) see only retriable errors and keep going; the
+// agents reconnect and settle on their own; every acknowledged record is read exactly once.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -14,7 +16,7 @@ import { runConfluentKafka } from '../helpers/confluent-kafka.js';
 import { assertReadExactlyOnce, auditSegments, createTopic, killAll, produceUntil, query, startAgent, until, type ChildAgent } from './child-agents.js';
 
 const LEASE_MS = 3000;
-const DOWN_MS = Number(process.env.STREAMHOUSE_TEST_PG_DOWN_MS ?? 1500);
+const DOWN_MS = Number(process.env.STREAMHOUSE_TEST_PG_DOWN_MS ?? 4000);
 const TOPIC = 'pgdown';
 
 let pgServer: TestPostgres;

@@ -146,3 +146,50 @@ test('the fetch session cache is bounded: the least recently used session is evi
   assert.notEqual(a.id, c.id);
   assert.ok(a.id > 0 && c.id > 0);
 });
+
+test('cluster mode: a lease that cannot be confirmed (store unreachable) keeps the log and its producer state', async () => {
+  // Regression (issue #9, PostgreSQL outage longer than the lease): the manager used to close the log
+  // when leaseFor answered null; reopened at the same epoch after the outage it started at the
+  // committed end, without the tail or its producer state, and the next idempotent batch got
+  // OUT_OF_ORDER_SEQUENCE_NUMBER although no lease changed hands.
+  const dir = mkdtempSync(join(tmpdir(), 'sh-lease-unknown-'));
+  try {
+    const { store, objects, topic } = await setup(dir);
+    const { ProducerStateManager } = await import('../../src/coordinator/producer/producer-state-manager.js');
+    const wal = await openWal(join(dir, 'wal'), PROFILES.balanced, log);
+    let valid = true;
+    let reachable = true;
+    const leadership = {
+      agentId: 'agent-a',
+      leaseFor: async () => (reachable ? 3 : null),
+      isValid: () => valid,
+      recoveryRecords: async () => [],
+      lost: () => undefined,
+    };
+    const logs = new PartitionLogManager({ store, objects, wal, brokerProfile: PROFILES.balanced, log, orphanCheckMs: 0, leadership, producerState: new ProducerStateManager() });
+    await logs.recover();
+    const batch = (seq: number) => buildBatchSync({ records: [{ value: Buffer.from(`v${seq}`) }], producerId: 42n, producerEpoch: 0, baseSequence: seq });
+    const p = await logs.partition(topic, 0);
+    assert.equal((await p.append(batch(0), appendOpts).durable).baseOffset, 0n);
+
+    // The local lease validity ran out and the store cannot be reached.
+    valid = false;
+    reachable = false;
+    await assert.rejects(logs.partition(topic, 0), (err: unknown) => err instanceof KafkaError && err.code === ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    assert.equal(logs.getOpen(topic.id, 0), p, 'the log stays open, refusing appends');
+    assert.throws(() => p.append(batch(1), appendOpts), (err: unknown) => err instanceof KafkaError && err.code === ErrorCode.NOT_LEADER_OR_FOLLOWER);
+
+    // The store is back and renews the same lease: the same log serves the next sequence.
+    valid = true;
+    reachable = true;
+    const again = await logs.partition(topic, 0);
+    assert.equal(again, p);
+    assert.equal((await again.append(batch(1), appendOpts).durable).baseOffset, 1n);
+    assert.equal((await again.append(batch(1), appendOpts).durable).baseOffset, 1n, 'a retried batch is answered as a duplicate');
+    await logs.close();
+    await objects.close();
+    await store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -120,6 +120,8 @@ export class GroupCoordinator {
   readonly timer: CoordinatorTimer;
   private readonly placement: ShardPlacement;
   private started = false;
+  /** Shards whose groups are being read from the store (cluster mode, a lease just taken). */
+  private readonly loadingShards = new Set<number>();
 
   /** The live settings; the protocols read them on every use (tests shorten session timeouts here). */
   get config(): GroupCoordinatorConfig {
@@ -129,7 +131,7 @@ export class GroupCoordinator {
   constructor(private readonly opts: GroupCoordinatorOptions) {
     this.timer = opts.timer ?? new SystemTimer();
     this.placement = opts.placement ?? new LocalShardPlacement(opts.nodeId);
-    this.registry = new GroupRegistry(opts.store.kv, opts.log);
+    this.registry = new GroupRegistry(opts.store.kv, opts.log, (id) => this.placement.ownsShard(this.shardOf(id)));
     this.classic = new ClassicGroupProtocol(this, this.timer, opts.config, opts.log);
     this.consumer = new ConsumerGroupProtocol(this, this.timer, opts.config, opts.log);
   }
@@ -159,6 +161,51 @@ export class GroupCoordinator {
     await this.registry.flush();
   }
 
+  /**
+   * Cluster mode: this agent just took the shard's lease. Its groups are read from the store (a
+   * previous coordinator's members keep their generation and resume, or rejoin); requests for
+   * them get COORDINATOR_LOAD_IN_PROGRESS until that is done. Before start() it does nothing:
+   * start() loads every owned shard.
+   */
+  async loadShard(shard: number): Promise<void> {
+    if (!this.started) return;
+    this.loadingShards.add(shard);
+    try {
+      this.dropShard(shard, ErrorCode.NOT_COORDINATOR); // a stale copy from an earlier tenure
+      const now = this.timer.now();
+      const inShard = (id: string) => this.shardOf(id) === shard;
+      for (const loaded of await this.registry.load(now, inShard)) {
+        const g = await this.registry.claim(loaded, now);
+        if (!g) continue;
+        if (g.kind === 'classic') this.classic.resume(g);
+        else this.consumer.resume(g);
+      }
+      for (const id of await this.opts.store.offsets.listGroupsWithOffsets()) {
+        if (inShard(id) && !this.registry.get(id)) this.registry.set(new ClassicGroup(id, now));
+      }
+      this.opts.log.info({ shard }, 'group coordinator shard loaded');
+    } finally {
+      this.loadingShards.delete(shard);
+    }
+  }
+
+  /**
+   * Cluster mode: the shard's lease was lost or handed over. Parked joins and syncs are answered
+   * NOT_COORDINATOR and the groups are forgotten here; their next owner loads them from the store.
+   */
+  unloadShard(shard: number): void {
+    this.dropShard(shard, ErrorCode.NOT_COORDINATOR);
+  }
+
+  private dropShard(shard: number, errorCode: number): void {
+    for (const g of [...this.registry.groups.values()]) {
+      if (this.shardOf(g.groupId) !== shard) continue;
+      if (g.kind === 'classic') this.classic.abandon(g, errorCode);
+      else for (const id of g.members.keys()) this.consumer.cancelTimers(g, id);
+      this.registry.groups.delete(g.groupId);
+    }
+  }
+
   shardOf(groupId: string): number {
     return groupShard(groupId, this.opts.config.shards);
   }
@@ -184,7 +231,9 @@ export class GroupCoordinator {
   private checkGroupId(groupId: string, allowEmpty = false): void {
     if (!this.started) throw kafkaError('COORDINATOR_NOT_AVAILABLE', 'the group coordinator is not running');
     if (!allowEmpty && groupId === '') throw kafkaError('INVALID_GROUP_ID', 'the group id must not be empty');
-    if (!this.placement.ownsShard(this.shardOf(groupId))) throw kafkaError('NOT_COORDINATOR', `this agent does not coordinate group ${groupId}`);
+    const shard = this.shardOf(groupId);
+    if (!this.placement.ownsShard(shard)) throw kafkaError('NOT_COORDINATOR', `this agent does not coordinate group ${groupId}`);
+    if (this.loadingShards.has(shard)) throw kafkaError('COORDINATOR_LOAD_IN_PROGRESS', `group ${groupId} is being loaded after a coordinator move; retry shortly`);
   }
 
   private errorOf(err: unknown): number {

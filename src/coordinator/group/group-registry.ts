@@ -1,10 +1,13 @@
 // The coordinator's groups in memory and their persistence. Writes of one group are chained so
 // they reach the store in the order the state machine made them; each is a compare-and-set on
 // the row's version, so if another agent took the group's shard over (cluster mode), this one's
-// write fails and the caller answers NOT_COORDINATOR instead of overwriting.
+// write fails and the caller answers NOT_COORDINATOR instead of overwriting. A new owner claims
+// each group it loads (a write at the loaded version), so from then on the old owner's writes fail
+// even if it has not noticed the move yet; and no write starts once this agent's own lease on the
+// shard is no longer valid by its clock (`mayWrite`).
 import type { KeyValueStore } from '../../metadata/types.js';
 import type { Logger } from '../../observability/logger.js';
-import { kafkaError } from '../../protocol/errors.js';
+import { ErrorCode, KafkaError, kafkaError } from '../../protocol/errors.js';
 import { decodeGroup, encodeGroup, type Group } from './group-record.js';
 
 export const GROUPS_NAMESPACE = 'groups';
@@ -16,6 +19,8 @@ export class GroupRegistry {
   constructor(
     private readonly kv: KeyValueStore,
     private readonly log: Logger,
+    /** Whether this agent may still write the group (cluster mode: it holds the shard's lease). */
+    private readonly mayWrite: (groupId: string) => boolean = () => true,
   ) {}
 
   get(groupId: string): Group | undefined {
@@ -46,12 +51,38 @@ export class GroupRegistry {
   persist(group: Group): Promise<void> {
     const value = encodeGroup(group);
     return this.chain(group.groupId, async () => {
+      if (!this.mayWrite(group.groupId)) {
+        throw kafkaError('NOT_COORDINATOR', `this agent no longer holds the coordinator lease of group ${group.groupId}`);
+      }
       const version = await this.kv.put(GROUPS_NAMESPACE, group.groupId, value, group.kvVersion);
       if (version === null) {
         throw kafkaError('NOT_COORDINATOR', `group ${group.groupId} was changed by another coordinator; this agent no longer owns it`);
       }
       group.kvVersion = version;
     });
+  }
+
+  /**
+   * Takes over a group just loaded (a coordinator shard moved here): writes it back at the version
+   * read, so a write the previous owner still makes afterwards fails. When the previous owner
+   * wrote in between, the group is read again (a few times) and the newest state is kept.
+   */
+  async claim(group: Group, now: number): Promise<Group | null> {
+    let g: Group | null = group;
+    for (let attempt = 0; g !== null && attempt < 3; attempt++) {
+      try {
+        await this.persist(g);
+        return g;
+      } catch (err) {
+        if (!(err instanceof KafkaError) || err.code !== ErrorCode.NOT_COORDINATOR || !this.mayWrite(g.groupId)) throw err;
+        const e = await this.kv.getEntry(GROUPS_NAMESPACE, g.groupId);
+        if (this.groups.get(g.groupId) === g) this.groups.delete(g.groupId);
+        g = e ? decodeGroup(g.groupId, e.value, e.version, now) : null;
+        if (g) this.groups.set(g.groupId, g);
+      }
+    }
+    if (g) throw kafkaError('NOT_COORDINATOR', `group ${g.groupId} keeps changing under another coordinator`);
+    return null;
   }
 
   /** Forgets the group and removes its record. */

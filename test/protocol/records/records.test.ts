@@ -153,3 +153,61 @@ test('readBatchRecords refuses an unknown codec', async () => {
   b.writeInt16BE(6, 21);
   await assert.rejects(readBatchRecords(b, { maxUncompressedBytes: CAP }), /unknown compression type id 6/);
 });
+
+test('timestamp deltas near ±2^53 and beyond decode exactly', async () => {
+  const safe = BigInt(Number.MAX_SAFE_INTEGER); // 2^53 - 1
+  const deltas = [0n, 4095n, 4096n, -1n, safe - 1n, safe, safe + 1n, safe + 2n, -safe, -safe - 1n, -safe - 2n, (1n << 62n) + 3n, -(1n << 62n)];
+  const batch = buildBatchSync({
+    records: deltas.map((d) => ({ value: 'v', timestamp: d })),
+    baseTimestamp: 0n,
+    baseOffset: 10n,
+  });
+  assert.deepEqual(recordsOf(batch).map((r) => r.timestampDelta), deltas);
+  const recs = await readBatchRecords(batch, { maxUncompressedBytes: CAP });
+  assert.deepEqual(recs.map((r) => r.timestampDelta), deltas);
+  assert.deepEqual(recs.map((r) => r.timestamp), deltas);
+  assert.deepEqual(recs.map((r) => r.offset), deltas.map((_, i) => 10n + BigInt(i)));
+  assert.ok(recs.every((r) => typeof r.timestampDelta === 'bigint' && typeof r.timestamp === 'bigint'));
+
+  // A base timestamp near the safe limit: the sums cross 2^53 and must not round.
+  const base = safe - 2n;
+  const near = buildBatchSync({
+    records: [0n, 1n, 2n, 3n, 5n, -1n].map((d) => ({ value: 'v', timestamp: base + d })),
+    baseTimestamp: base,
+    baseOffset: (1n << 62n) - 1n,
+  });
+  const nearRecs = await readBatchRecords(near, { maxUncompressedBytes: CAP });
+  assert.deepEqual(nearRecs.map((r) => r.timestamp), [0n, 1n, 2n, 3n, 5n, -1n].map((d) => base + d));
+  assert.deepEqual(nearRecs.map((r) => r.offset - ((1n << 62n) - 1n)), [0n, 1n, 2n, 3n, 4n, 5n]);
+});
+
+test('int64-extreme timestamp deltas written by hand decode like the bigint reader', () => {
+  const extremes = [(1n << 63n) - 1n, -(1n << 63n)];
+  const out = new Writer(64);
+  const scratch = new Writer(64);
+  extremes.forEach((d, i) => writeRecord(out, scratch, { value: 'x' }, i, d));
+  assert.deepEqual(decodeRecords(Buffer.from(out.finish()), 2).map((r) => r.timestampDelta), extremes);
+});
+
+test('header keys that differ between records at the same position are not mixed up', async () => {
+  const batch = buildBatchSync({
+    records: [
+      { value: 'a', headers: [{ key: 'ab', value: '1' }, { key: 'trace', value: null }] },
+      { value: 'b', headers: [{ key: 'ba', value: '2' }, { key: 'trace', value: 'x' }] },
+      { value: 'c', headers: [{ key: 'ba', value: '3' }] },
+      { value: 'd', headers: [{ key: 'abc', value: '4' }, { key: 'tracf', value: null }, { key: 'é', value: null }] },
+      { value: 'e', headers: [] },
+      { value: 'f', headers: [{ key: '', value: '5' }, { key: 'tracf', value: null }, { key: 'é', value: null }] },
+    ],
+  });
+  const recs = await readBatchRecords(batch, { maxUncompressedBytes: CAP });
+  assert.deepEqual(recs.map((r) => r.headers.map((h) => h.key)), [
+    ['ab', 'trace'],
+    ['ba', 'trace'],
+    ['ba'],
+    ['abc', 'tracf', 'é'],
+    [],
+    ['', 'tracf', 'é'],
+  ]);
+  assert.deepEqual(recs.map((r) => r.headers[0]?.value?.toString()), ['1', '2', '3', '4', undefined, '5']);
+});
