@@ -48,6 +48,7 @@ export async function runConsumeProfile(records: number, partitions: number, pro
     await kafkaTool.ProducerPerformance(['--topic', 'cprof', '--num-records', String(records), '--record-size', '1024', '--throughput', '-1', '--command-property', `bootstrap.servers=${bootstrap}`, 'acks=all', 'linger.ms=5', 'batch.size=65536'], { timeoutMs: 600_000 }),
     'ProducerPerformance',
   );
+  const peakAfterProduce = peak;
   const consumeStart = Date.now();
   const consumed = expectSuccess(
     await kafkaTool.ConsumerPerformance(['--bootstrap-server', bootstrap, '--topic', 'cprof', '--num-records', String(records), '--timeout', '120000', '--group', `g-${Date.now()}`], { timeoutMs: 600_000 }),
@@ -66,6 +67,7 @@ export async function runConsumeProfile(records: number, partitions: number, pro
     fetchMs: Number(cols[7]),
     fetchRecordsPerSec: Number(cols[9]),
     peakRssMB: peak / 2 ** 20,
+    peakRssAfterProduceMB: peakAfterProduce / 2 ** 20,
     top: [] as string[],
     files: [] as string[],
   };

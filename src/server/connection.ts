@@ -5,7 +5,7 @@
 // socket, and so does a full socket write buffer: backpressure reaches the client through TCP.
 import type { Socket } from 'node:net';
 import { FrameReader, FrameTooLargeError } from './frame-reader.js';
-import { CloseConnection, type Dispatcher } from './dispatcher.js';
+import { CloseConnection, type Dispatcher, type ResponseFrame } from './dispatcher.js';
 import type { Logger } from '../observability/logger.js';
 
 export interface ConnectionLimits {
@@ -22,8 +22,8 @@ export interface TrafficHook {
 
 interface Slot {
   done: boolean;
-  /** The response frame as buffers to write in order (record batches are not copied into it). */
-  response: Buffer[] | null;
+  /** One buffer, or buffers to write in order (record batches are not copied into the frame). */
+  response: ResponseFrame | null;
 }
 
 export class Connection {
@@ -87,7 +87,7 @@ export class Connection {
     this.queue.push(slot);
     this.updateFlow();
     this.dispatcher
-      .dispatchChunks(frame, { clientHost: this.socket.remoteAddress ?? '', signal: this.abort.signal })
+      .dispatch(frame, { clientHost: this.socket.remoteAddress ?? '', signal: this.abort.signal })
       .then(
         (response) => {
           slot.response = response;
@@ -111,8 +111,9 @@ export class Connection {
     while (!this.closed && this.queue.length > 0 && this.queue[0].done) {
       const slot = this.queue.shift()!;
       if (slot.response !== null) {
+        const chunks = Array.isArray(slot.response) ? slot.response : [slot.response];
         let bytes = 0;
-        for (const chunk of slot.response) {
+        for (const chunk of chunks) {
           bytes += chunk.length;
           if (!this.socket.write(chunk)) this.pausedForWrite = true;
         }

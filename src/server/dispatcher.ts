@@ -12,6 +12,12 @@ export const API_VERSIONS_KEY = 18;
 /** Byte strings from this size on go to the socket by reference; smaller ones are cheaper to copy. */
 const REFERENCE_FROM_BYTES = 16 * 1024;
 
+/**
+ * A response frame: one buffer, or buffers to write in order when large byte strings (Fetch
+ * record batches) were referenced rather than copied into it.
+ */
+export type ResponseFrame = Buffer | Buffer[];
+
 /** The request is unusable and the connection must close (Kafka does the same). */
 export class CloseConnection extends Error {}
 
@@ -36,17 +42,7 @@ export class Dispatcher {
    * Handles one frame. Resolves to the response frame (size prefix included), or null when no
    * response is due. Throws CloseConnection when the frame cannot be answered.
    */
-  async dispatch(frame: Buffer, conn: ConnectionInfo): Promise<Buffer | null> {
-    const chunks = await this.dispatchChunks(frame, conn);
-    if (chunks === null) return null;
-    return chunks.length === 1 ? chunks[0] : Buffer.concat(chunks);
-  }
-
-  /**
-   * Like `dispatch`, but the response frame comes as buffers to write in order: large byte
-   * strings (Fetch record batches) are not copied into the frame but referenced.
-   */
-  async dispatchChunks(frame: Buffer, conn: ConnectionInfo): Promise<Buffer[] | null> {
+  async dispatch(frame: Buffer, conn: ConnectionInfo): Promise<ResponseFrame | null> {
     const started = process.hrtime.bigint();
     const r = new Reader(frame);
     const apiKey = r.int16();
@@ -120,7 +116,7 @@ export class Dispatcher {
     return response;
   }
 
-  private encode(handler: Handler, version: number, correlationId: number, body: unknown): Buffer[] {
+  private encode(handler: Handler, version: number, correlationId: number, body: unknown): ResponseFrame {
     const w = new Writer(1024, { referenceFrom: REFERENCE_FROM_BYTES });
     const size = w.markSize();
     w.int32(correlationId);
@@ -128,7 +124,8 @@ export class Dispatcher {
     if (handler.request.apiKey !== API_VERSIONS_KEY && isFlexible(handler, version)) w.uvarint(0);
     handler.response.encode(w, body, version);
     w.fillSize(size);
-    return w.finishChunks();
+    const chunks = w.finishChunks();
+    return chunks.length === 1 ? chunks[0] : chunks;
   }
 }
 
