@@ -9,6 +9,7 @@ import { runRegistryBench } from './registry.js';
 import { runStorageBench, storageTable } from './storage.js';
 import { runGroupBench } from './groups.js';
 import { runEosBench } from './eos.js';
+import { runClusterBench } from './cluster.js';
 
 type Row = Record<string, string | number>;
 
@@ -76,6 +77,13 @@ async function main(): Promise<void> {
     console.log(`\nRaw fsync rate of this disk (4 KiB write + fsync, back to back): ${raw.fsyncsPerSec.toFixed(0)}/s, p50 ${raw.p50Ms.toFixed(2)} ms, p99 ${raw.p99Ms.toFixed(2)} ms.`);
     table(`Durability profiles: ${records} records of 1 KiB, acks=all, 4 partitions, ProducerPerformance; objects on s3rver (${storage.machine})`, storageTable(storage));
     results.storage = storage;
+  }
+  if (all || wanted.has('cluster')) {
+    const cluster = await runClusterBench();
+    const f = cluster.failover;
+    table(`Cluster failover: kill -9 of a leader until the next acked send (lease ${f.leaseMs} ms)`, [{ kills: f.kills, 'min ms': f.minMs, 'median ms': f.medianMs, 'max ms': f.maxMs }]);
+    table('Cluster throughput by agents (2 cores shared by agents and load)', cluster.throughput.map((r) => ({ ...r })));
+    results.cluster = cluster;
   }
   console.log('\n```json\n' + JSON.stringify(results, (_k, v) => (typeof v === 'bigint' ? String(v) : v), 2) + '\n```');
 }

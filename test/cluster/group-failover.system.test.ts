@@ -47,14 +47,15 @@ async function coordinatorPort(): Promise<number> {
   return Number(rows[0]!.port);
 }
 
-/** The group's one member id, as its coordinator describes it. */
-async function groupMember(ports: number[]): Promise<string> {
+/** The group's member ids as its coordinator describes them, once `ok` accepts them. */
+async function groupMembers(ports: number[], what: string, ok: (ids: string[], state: string) => boolean): Promise<string[]> {
   const admin = kafka(ports, 'grpfail-describe').admin();
   await admin.connect();
   try {
-    return await until('the group described with one member', async () => {
+    return await until(what, async () => {
       const { groups } = await admin.describeGroups([GROUP]);
-      return groups[0]?.state === 'Stable' && groups[0].members.length === 1 ? groups[0].members[0]!.memberId : undefined;
+      const ids = (groups[0]?.members ?? []).map((m) => m.memberId);
+      return ok(ids, groups[0]?.state ?? '') ? ids : undefined;
     });
   } finally {
     await admin.disconnect();
@@ -70,6 +71,8 @@ test('a consumer group consumes through a kill -9 of its coordinator: committed 
   const consumer = kafka(ports, 'grpfail-consumer').consumer({ groupId: GROUP, sessionTimeout: 15_000, heartbeatInterval: 500 });
   await consumer.connect();
   await consumer.subscribe({ topic: TOPIC, fromBeginning: true });
+  const crashes: string[] = [];
+  consumer.on(consumer.events.CRASH, (e) => void crashes.push(`${e.payload.error.name}: ${e.payload.error.message}`));
   const committedUpTo = new Map<number, bigint>(); // next offset per partition, acknowledged commits only
   const seen = new Map<string, number>();
   const rereadCommitted: string[] = [];
@@ -90,7 +93,7 @@ test('a consumer group consumes through a kill -9 of its coordinator: committed 
   });
 
   await until('the group consuming', async () => delivered >= 100, 30_000);
-  const memberBefore = await groupMember(ports);
+  const [memberBefore] = await groupMembers(ports, 'the group stable with one member', (ids, state) => state === 'Stable' && ids.length === 1);
   const victimPort = await coordinatorPort();
   const victim = agents.find((a) => a.port === victimPort)!;
   victim.proc.kill('SIGKILL');
@@ -98,14 +101,14 @@ test('a consumer group consumes through a kill -9 of its coordinator: committed 
   const beforeKill = delivered;
 
   await until('another agent coordinating the group', async () => (await coordinatorPort()) !== victimPort, 30_000);
+  // The new coordinator loaded the group from the store: it knows the member from before the kill
+  // (kafkajs itself may rejoin under a new id after its connection errors; the old member then
+  // leaves at its session timeout).
+  await groupMembers(ports.filter((p) => p !== victimPort), 'the new coordinator describing the member from before the kill', (ids) => ids.includes(memberBefore!));
   await until('every record consumed', async () => acked.every((v) => seen.has(v)), 90_000);
   const total = [...committedUpTo.values()].reduce((s, o) => s + o, 0n);
   await until('every offset committed', async () => [...committedUpTo.values()].reduce((s, o) => s + o, 0n) === BigInt(acked.length), 20_000).catch(() => undefined);
-  // The new coordinator loaded the group: the member kept its id instead of joining afresh.
-  const memberAfter = await groupMember(ports.filter((p) => p !== victimPort));
   await consumer.disconnect();
-
-  assert.equal(memberAfter, memberBefore, 'the member id survives the coordinator move (the group was loaded, not recreated)');
   assert.ok(delivered > beforeKill, 'consumption went on after the kill');
   assert.deepEqual(rereadCommitted.slice(0, 20), [], `no record delivered again after its commit was acknowledged (${rereadCommitted.length})`);
   assert.deepEqual(acked.filter((v) => !seen.has(v)).slice(0, 20), [], 'every record consumed');
@@ -122,5 +125,5 @@ test('a consumer group consumes through a kill -9 of its coordinator: committed 
     await admin.disconnect();
   }
   const redelivered = [...seen.values()].filter((c) => c > 1).length;
-  console.log(`# group failover: coordinator on port ${victimPort} killed after ${beforeKill} records; ${delivered} deliveries, ${redelivered} records delivered more than once (uncommitted); committed sum before end check ${total}; ${Date.now() - killedAt} ms to finish`);
+  console.log(`# group failover: coordinator on port ${victimPort} killed after ${beforeKill} records; ${delivered} deliveries, ${redelivered} records delivered more than once (uncommitted); committed sum before end check ${total}; consumer restarts ${JSON.stringify(crashes)}; ${Date.now() - killedAt} ms to finish`);
 });
