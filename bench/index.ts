@@ -1,5 +1,5 @@
 // npm run bench: runs every benchmark section, prints a table per section and one JSON document.
-//   node dist/bench/index.js [section ...]   sections: codec, registry, kafka, groups, eos, storage (more are added as issues land)
+//   node dist/bench/index.js [section ...]   sections: codec, registry, kafka, groups, eos, storage, cluster
 // BENCH_RECORDS sets the record count of the Kafka comparison (default 200000 of 1 KiB);
 // BENCH_STORAGE_RECORDS that of each durability profile in the storage section (default 100000).
 import { runCodecBench } from './codec.js';
