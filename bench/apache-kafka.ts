@@ -7,12 +7,13 @@
 // consumer joins at once; everything else is Kafka's default, which is the point of a baseline.
 
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startProcess, tail, type RunningProcess } from '../test/helpers/external-process.js';
 import { expectSuccess, javaExecutable, KAFKA_TOOL, kafkaJavaArgs, runKafkaTool } from '../test/helpers/kafka-tools.js';
+import { procStatusBytes } from '../test/helpers/child-broker.js';
 
 export interface ApacheKafkaOptions {
   /** JVM heap, as -Xmx and -Xms (Kafka's own start script uses 1G). */
@@ -72,15 +73,8 @@ function portAnswers(port: number): Promise<boolean> {
   });
 }
 
-/** Reads a `Vm*:` line of /proc/<pid>/status in bytes, or 0 when the process is gone. */
-export function procStatusBytes(pid: number, field: 'VmRSS' | 'VmHWM'): number {
-  try {
-    const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) * 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
+// Kept here too: the Apache Kafka side samples its broker the same way.
+export { procStatusBytes };
 
 function serverProperties(dir: string, port: number, controllerPort: number, extra: Record<string, string>): string {
   const props: Record<string, string> = {

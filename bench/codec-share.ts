@@ -2,12 +2,11 @@
 // child process under --cpu-prof while Kafka's ProducerPerformance (1 KiB records, acks=all)
 // writes to it; the profile's self time is then split into the generated codec and wire
 // primitives, record-batch checks (CRC, validation), and everything else.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { kafkaTool, expectSuccess } from '../test/helpers/kafka-tools.js';
+import { startChildBroker } from '../test/helpers/child-broker.js';
 
 interface ProfileNode {
   id: number;
@@ -23,30 +22,17 @@ export interface CodecShare {
   idlePercent: number;
 }
 
-const cli = join(dirname(fileURLToPath(import.meta.url)), '../src/cli.js');
-
 export async function runCodecShare(records = 100_000): Promise<CodecShare> {
   const dir = mkdtempSync(join(tmpdir(), 'sh-prof-'));
   const profDir = join(dir, 'prof');
-  const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir', profDir, cli, 'serve', '--data-dir', join(dir, 'data'), '--kafka-port', '0', '--host', '127.0.0.1', '--advertised-host', '127.0.0.1', '--http-port', '0', '--registry-port', '0', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = out.match(/"kafka":"[^"]*:(\d+)"/);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('exit', (c) => reject(new Error(`broker exited ${c}: ${out.slice(-1000)}`)));
-  });
-  child.stdout!.resume();
-  const bootstrap = `127.0.0.1:${port}`;
+  const broker = await startChildBroker({ dataDir: join(dir, 'data'), cpuProfDir: profDir, stderr: 'inherit', startTimeoutMs: 30_000 });
+  const bootstrap = broker.bootstrap;
   expectSuccess(await kafkaTool.TopicCommand(['--bootstrap-server', bootstrap, '--create', '--topic', 'prof', '--partitions', '4'], { timeoutMs: 60_000 }), 'create topic');
   expectSuccess(
     await kafkaTool.ProducerPerformance(['--topic', 'prof', '--num-records', String(records), '--record-size', '1024', '--throughput', '-1', '--command-property', `bootstrap.servers=${bootstrap}`, 'acks=all'], { timeoutMs: 600_000 }),
     'ProducerPerformance',
   );
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
+  await broker.stop();
   const file = readdirSync(profDir).find((f) => f.endsWith('.cpuprofile'))!;
   const profile = JSON.parse(readFileSync(join(profDir, file), 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
   rmSync(dir, { recursive: true, force: true });

@@ -4,59 +4,43 @@
 // function and per source file, and the consumer's numbers (with and without the group join) and
 // the broker's peak RSS are reported. Usage:
 //   node dist/bench/consume-profile.js [records=100000] [partitions=1] [profile=ultra-safe] [cpuProf=1]
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { procStatusBytes } from './apache-kafka.js';
 import { kafkaTool, expectSuccess } from '../test/helpers/kafka-tools.js';
+import { startChildBroker } from '../test/helpers/child-broker.js';
 
 interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
 }
 
-const cli = join(dirname(fileURLToPath(import.meta.url)), '../src/cli.js');
-
 export async function runConsumeProfile(records: number, partitions: number, profile: string, cpuProf: boolean, extra: string[] = []) {
   const dir = mkdtempSync(join(tmpdir(), 'sh-cprof-'));
   const profDir = join(dir, 'prof');
-  const flags = cpuProf ? ['--cpu-prof', '--cpu-prof-dir', profDir] : [];
-  const child = spawn(process.execPath, [...flags, cli, 'serve', '--data-dir', join(dir, 'data'), '--kafka-port', '0', '--host', '127.0.0.1', '--advertised-host', '127.0.0.1', '--http-port', '0', '--registry-port', '0', '--profile', profile, '--group-initial-rebalance-delay-ms', '0', '--log-level', 'info', ...extra], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = out.match(/"kafka":"[^"]*:(\d+)"/);
-      if (m) resolve(Number(m[1]));
-    });
-    child.on('exit', (c) => reject(new Error(`broker exited ${c}: ${out.slice(-1000)}`)));
+  const broker = await startChildBroker({
+    dataDir: join(dir, 'data'),
+    profile,
+    extraArgs: ['--group-initial-rebalance-delay-ms', '0', ...extra],
+    cpuProfDir: cpuProf ? profDir : undefined,
+    stderr: 'inherit',
+    startTimeoutMs: 30_000,
   });
-  child.stdout!.resume();
-  let peak = 0;
-  const sample = setInterval(() => {
-    try {
-      peak = Math.max(peak, procStatusBytes(child.pid!, 'VmHWM'));
-    } catch {
-      /* exited */
-    }
-  }, 200);
-  const bootstrap = `127.0.0.1:${port}`;
+  const bootstrap = broker.bootstrap;
   expectSuccess(await kafkaTool.TopicCommand(['--bootstrap-server', bootstrap, '--create', '--topic', 'cprof', '--partitions', String(partitions)], { timeoutMs: 60_000 }), 'create topic');
   const produced = expectSuccess(
     await kafkaTool.ProducerPerformance(['--topic', 'cprof', '--num-records', String(records), '--record-size', '1024', '--throughput', '-1', '--command-property', `bootstrap.servers=${bootstrap}`, 'acks=all', 'linger.ms=5', 'batch.size=65536'], { timeoutMs: 600_000 }),
     'ProducerPerformance',
   );
-  const peakAfterProduce = peak;
+  const peakAfterProduce = broker.peakRssBytes();
   const consumeStart = Date.now();
   const consumed = expectSuccess(
     await kafkaTool.ConsumerPerformance(['--bootstrap-server', bootstrap, '--topic', 'cprof', '--num-records', String(records), '--timeout', '120000', '--group', `g-${Date.now()}`], { timeoutMs: 600_000 }),
     'ConsumerPerformance',
   );
-  clearInterval(sample);
-  child.kill('SIGTERM');
-  await new Promise((r) => child.once('exit', r));
+  const peak = broker.peakRssBytes();
+  await broker.stop();
   const exitedAt = Date.now();
   const line = consumed.stdout.trim().split('\n').filter((l) => /^\d{4}-\d\d-\d\d/.test(l.trim())).pop() ?? '';
   const cols = line.split(',').map((s) => s.trim());

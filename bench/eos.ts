@@ -2,13 +2,13 @@
 // kafkajs transactional producer committing back to back) and idempotent produce throughput
 // (kafkajs, 100-record batches, acks=all), against StreamHouse (a child process, balanced
 // profile) and Apache Kafka (bench/apache-kafka.ts) in the same run.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { startApacheKafka } from './apache-kafka.js';
+import { startChildBroker } from '../test/helpers/child-broker.js';
 
 export interface EosRow {
   broker: string;
@@ -34,35 +34,14 @@ interface Target {
   stop(): Promise<void>;
 }
 
-const cli = join(dirname(fileURLToPath(import.meta.url)), '../src/cli.js');
-
 async function startStreamHouse(): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), 'sh-eos-bench-'));
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [cli, 'serve', '--data-dir', dir, '--kafka-port', '0', '--host', '127.0.0.1', '--advertised-host', '127.0.0.1', '--http-port', '0', '--registry-port', '0', '--log-level', 'info'],
-    { stdio: ['ignore', 'pipe', 'inherit'] },
-  );
-  let out = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`StreamHouse did not start: ${out.slice(-2000)}`)), 30_000);
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = out.match(/"kafka":"[^"]*:(\d+)"/);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`StreamHouse exited with ${code}: ${out.slice(-2000)}`)));
-  });
-  child.stdout!.resume();
+  const broker = await startChildBroker({ dataDir: dir, stderr: 'inherit', startTimeoutMs: 30_000 });
   return {
     name: 'StreamHouse balanced',
-    bootstrap: `127.0.0.1:${port}`,
+    bootstrap: broker.bootstrap,
     async stop() {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      await broker.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -5,12 +5,11 @@
 // percentiles, the brokers' peak RSS, and StreamHouse/Kafka ratios. Both brokers run with
 // group.initial.rebalance.delay.ms=0: ConsumerPerformance's records/s include the group join, and
 // StreamHouse's default 3 s delay alone cost it half the consume rate of 100k records.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startApacheKafka, procStatusBytes } from './apache-kafka.js';
+import { join } from 'node:path';
+import { startApacheKafka } from './apache-kafka.js';
+import { startChildBroker } from '../test/helpers/child-broker.js';
 import { kafkaTool, expectSuccess } from '../test/helpers/kafka-tools.js';
 
 export interface PerfRow {
@@ -39,41 +38,15 @@ interface Target {
   stop(): Promise<void>;
 }
 
-const cli = join(dirname(fileURLToPath(import.meta.url)), '../src/cli.js');
-
 async function startStreamHouse(profile: string): Promise<Target> {
   const dir = mkdtempSync(join(tmpdir(), 'sh-bench-'));
-  const child: ChildProcess = spawn(process.execPath, [cli, 'serve', '--data-dir', dir, '--kafka-port', '0', '--host', '127.0.0.1', '--advertised-host', '127.0.0.1', '--http-port', '0', '--registry-port', '0', '--profile', profile, '--group-initial-rebalance-delay-ms', '0', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`StreamHouse did not start: ${out.slice(-2000)}`)), 30_000);
-    child.stdout!.on('data', (d) => {
-      out += d;
-      const m = out.match(/"kafka":"[^"]*:(\d+)"/);
-      if (m) {
-        clearTimeout(timer);
-        resolve(Number(m[1]));
-      }
-    });
-    child.on('exit', (code) => reject(new Error(`StreamHouse exited with ${code}: ${out.slice(-2000)}`)));
-  });
-  child.stdout!.resume();
-  let peak = 0;
-  const sample = setInterval(() => {
-    try {
-      peak = Math.max(peak, procStatusBytes(child.pid!, 'VmHWM'));
-    } catch {
-      /* exited */
-    }
-  }, 200);
+  const broker = await startChildBroker({ dataDir: dir, profile, extraArgs: ['--group-initial-rebalance-delay-ms', '0'], stderr: 'inherit', startTimeoutMs: 30_000 });
   return {
     name: `StreamHouse ${profile}`,
-    bootstrap: `127.0.0.1:${port}`,
-    peakRss: () => peak,
+    bootstrap: broker.bootstrap,
+    peakRss: () => broker.peakRssBytes(),
     async stop() {
-      clearInterval(sample);
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
+      await broker.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -15,19 +15,18 @@
 //   5. Cold read: the broker is stopped (which uploads every tail), its WAL directory deleted and
 //      restarted with an empty block cache; every partition is read from offset 0 with plain
 //      Fetch requests, so all bytes come from segment objects on s3rver.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { procStatusBytes } from './apache-kafka.js';
 import { probeFsync, type FsyncProbeResult } from './fsync-probe.js';
 import { KafkaClient } from '../src/client/client.js';
 import { PROFILES, type ProfileName } from '../src/log/topic-config.js';
 import { expectSuccess, kafkaTool } from '../test/helpers/kafka-tools.js';
 import { startS3rver, useS3rverCredentials } from '../test/helpers/s3rver.js';
+import { startChildBroker } from '../test/helpers/child-broker.js';
 
 export interface StorageBenchOptions {
   records: number;
@@ -88,7 +87,6 @@ export const ACK_WAITS_FOR: Record<ProfileName, string> = {
 
 const GB = 1e9;
 const MB = 1024 * 1024;
-const cli = join(dirname(fileURLToPath(import.meta.url)), '../src/cli.js');
 
 // ---- S3 request counter: a pass-through proxy in front of s3rver ------------------------------
 
@@ -168,51 +166,24 @@ interface Broker {
 }
 
 async function startBroker(dataDir: string, profile: ProfileName, objects: string, s3Endpoint: string): Promise<Broker> {
-  const args = [cli, 'serve', '--data-dir', dataDir, '--kafka-port', '0', '--host', '127.0.0.1', '--advertised-host', '127.0.0.1', '--http-port', '0', '--registry-port', '0', '--profile', profile, '--objects', objects, '--s3-endpoint', s3Endpoint, '--log-level', 'info'];
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  const ports = await new Promise<{ kafka: number; http: number }>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`StreamHouse (${profile}) did not start within 30 s: ${out.slice(-2000)}`)), 30_000);
-    const onStartup = (d: Buffer) => {
-      out += d;
-      const k = out.match(/"kafka":"[^"]*:(\d+)"/);
-      const h = out.match(/"http":"[^"]*:(\d+)"/);
-      if (k && h) {
-        clearTimeout(timer);
-        child.stdout!.off('data', onStartup);
-        resolve({ kafka: Number(k[1]), http: Number(h[1]) });
-      }
-    };
-    child.stdout!.on('data', onStartup);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`StreamHouse (${profile}) exited with ${code}: ${out.slice(-2000)}`));
-    });
-  });
+  const child = await startChildBroker({ dataDir, profile, extraArgs: ['--objects', objects, '--s3-endpoint', s3Endpoint], stderr: 'inherit', startTimeoutMs: 30_000 });
   // Warnings and errors are kept for the report: a failed upload at shutdown explains missing records.
   const problems: string[] = [];
   let partial = '';
-  child.stdout!.on('data', (d) => {
+  child.proc.stdout!.on('data', (d) => {
     const lines = (partial + d).split('\n');
     partial = lines.pop() ?? '';
     for (const l of lines) if (/"level":(4|5|6)\d/.test(l) && problems.length < 50) problems.push(l);
   });
-  let peak = 0;
-  const sample = setInterval(() => {
-    peak = Math.max(peak, procStatusBytes(child.pid!, 'VmHWM'));
-  }, 200);
   return {
-    bootstrap: `127.0.0.1:${ports.kafka}`,
-    httpPort: ports.http,
+    bootstrap: child.bootstrap,
+    httpPort: child.httpPort,
     problems,
-    peakRssBytes: () => Math.max(peak, procStatusBytes(child.pid!, 'VmHWM')),
+    peakRssBytes: () => child.peakRssBytes(),
     async stop() {
-      clearInterval(sample);
-      if (child.exitCode !== null || child.signalCode !== null) return;
-      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      if (child.proc.exitCode !== null || child.proc.signalCode !== null) return;
       // SIGTERM is a graceful stop: every tail is uploaded before the process exits.
-      child.kill('SIGTERM');
-      const code = await exited;
+      const code = await child.stop();
       if (code !== 0) problems.push(`broker exited with code ${code} after SIGTERM`);
     },
   };

@@ -3,11 +3,11 @@
 // acknowledged, an exactly-once read-back, and the audit of segment rows.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import pg from 'pg';
+import { freePort } from '../helpers/child-broker.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli.js');
 
@@ -19,16 +19,7 @@ export interface ChildAgent {
   output: string[];
 }
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export interface AgentOptions {
   root: string;

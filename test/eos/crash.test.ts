@@ -4,57 +4,11 @@
 // and every transactional id can start and commit a new transaction.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli.js');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function startChild(dataDir: string, port: number): Promise<ChildProcess> {
-  const proc = spawn(
-    process.execPath,
-    [CLI, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--kafka-port', String(port), '--advertised-host', '127.0.0.1', '--http-port', '0', '--registry-port', '0', '--log-level', 'info'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`broker did not start in 15 s:\n${out}`)), 15_000);
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('StreamHouse agent started')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`broker exited with ${code}:\n${out}`));
-    });
-  });
-  return proc;
-}
-
-async function kill9(proc: ChildProcess): Promise<void> {
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  proc.kill('SIGKILL');
-  await exited;
-}
+import { freePort, startChildBroker } from '../helpers/child-broker.js';
 
 function client(port: number): Kafka {
   return new Kafka({ clientId: 'eos-crash', brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING, retry: { initialRetryTime: 100, retries: 8 } });
@@ -116,7 +70,7 @@ async function restartAndCommit(kafka: Kafka, topic: string, prefix: string, cou
 test('kill -9 with open transactions and with EndTxn in flight: nothing half visible, ids usable again', { timeout: 180_000 }, async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'eos-crash-'));
   const port = await freePort();
-  let proc = await startChild(dataDir, port);
+  let proc = await startChildBroker({ dataDir, port });
   try {
     let kafka = client(port);
     const admin = kafka.admin();
@@ -128,10 +82,10 @@ test('kill -9 with open transactions and with EndTxn in flight: nothing half vis
     const committed = await openTransactions(kafka, 'crash', 'c', 2, 4);
     for (const t of committed) await t.txn.commit();
     const open = await openTransactions(kafka, 'crash', 'o', 3, 4);
-    await kill9(proc);
+    await proc.kill();
     for (const t of [...committed, ...open]) await t.producer.disconnect().catch(() => undefined);
 
-    proc = await startChild(dataDir, port);
+    proc = await startChildBroker({ dataDir, port });
     kafka = client(port);
     const again = await restartAndCommit(kafka, 'crash', 'o', 3);
     let seen = await readCommitted(kafka, 'crash', 4000);
@@ -143,11 +97,11 @@ test('kill -9 with open transactions and with EndTxn in flight: nothing half vis
     const inFlight = await openTransactions(kafka, 'crash', 'e', 5, 6);
     const commits = inFlight.map((t) => t.txn.commit().catch(() => undefined));
     await new Promise((r) => setTimeout(r, 3));
-    await kill9(proc);
+    await proc.kill();
     await Promise.all(commits);
     for (const t of inFlight) await t.producer.disconnect().catch(() => undefined);
 
-    proc = await startChild(dataDir, port);
+    proc = await startChildBroker({ dataDir, port });
     kafka = client(port);
     // Prepared commits are completed by the restarted coordinator; the rest are aborted by the new instances.
     const after = await restartAndCommit(kafka, 'crash', 'e', 5);
@@ -155,7 +109,7 @@ test('kill -9 with open transactions and with EndTxn in flight: nothing half vis
     assertAtomic(seen, [...committed, ...open, ...inFlight]);
     for (const v of after) assert.ok(seen.includes(v));
   } finally {
-    await kill9(proc).catch(() => undefined);
+    await proc.kill().catch(() => undefined);
     rmSync(dataDir, { recursive: true, force: true });
   }
 });

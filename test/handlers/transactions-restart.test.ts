@@ -4,13 +4,11 @@
 // transaction left by the crash must end aborted (its timeout) and never become visible.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { freePort, startChildBroker } from '../helpers/child-broker.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { startTestBroker } from '../helpers/broker.js';
 import {
@@ -24,50 +22,6 @@ import {
 import { buildBatchSync } from '../../src/protocol/records/index.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { rawFetch } from './data-path.js';
-
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli.js');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function startChild(dataDir: string, port: number): Promise<ChildProcess> {
-  const proc = spawn(
-    process.execPath,
-    [CLI, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--kafka-port', String(port), '--advertised-host', '127.0.0.1', '--http-port', '0', '--registry-port', '0', '--log-level', 'info'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`broker did not start in 15 s:\n${out}`)), 15_000);
-    proc.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('StreamHouse agent started')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    });
-    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`broker exited with ${code}:\n${out}`));
-    });
-  });
-  return proc;
-}
-
-async function kill9(proc: ChildProcess): Promise<void> {
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  proc.kill('SIGKILL');
-  await exited;
-}
 
 async function initPid(raw: RawClient) {
   const r = await raw.request(InitProducerIdRequestMessage, InitProducerIdResponseMessage, 4, {
@@ -95,7 +49,7 @@ async function produce(raw: RawClient, topic: string, pid: bigint, epoch: number
 test('kill -9: idempotent state is rebuilt from the WAL and an open transaction ends aborted', { timeout: 90_000 }, async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'sh-eos-crash-'));
   const port = await freePort();
-  let child = await startChild(dataDir, port);
+  let child = await startChildBroker({ dataDir, port });
   try {
     const kafka = () => new Kafka({ brokers: [`127.0.0.1:${port}`], logLevel: logLevel.NOTHING, retry: { retries: 5, initialRetryTime: 100 } });
     const admin = kafka().admin();
@@ -112,10 +66,10 @@ test('kill -9: idempotent state is rebuilt from the WAL and an open transaction 
     const txn = await tp.transaction();
     await txn.send({ topic: 'eos-txn', messages: [{ value: 'in-doubt' }] });
     raw.close();
-    await kill9(child);
+    await child.kill();
     await tp.disconnect().catch(() => {});
 
-    child = await startChild(dataDir, port);
+    child = await startChildBroker({ dataDir, port });
     raw = await RawClient.connect(port);
     const dup = await produce(raw, 'eos-crash', pid, epoch, 2, 'v2');
     assert.equal(dup.errorCode, ErrorCode.NONE);
@@ -137,7 +91,7 @@ test('kill -9: idempotent state is rebuilt from the WAL and an open transaction 
     assert.deepEqual(after.abortedTransactions!.map((t) => t.firstOffset), [0n]);
     raw.close();
   } finally {
-    await kill9(child).catch(() => {});
+    await child.kill().catch(() => {});
     rmSync(dataDir, { recursive: true, force: true });
   }
 });

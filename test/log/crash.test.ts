@@ -5,68 +5,18 @@
 // (ack after the WAL write()) and ultra-safe (ack after fsync) profiles.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
+import { freePort, startChildBroker } from '../helpers/child-broker.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { readAll } from '../handlers/data-path.js';
-
-const CLI = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'cli.js');
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as net.AddressInfo).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-interface Child {
-  proc: ChildProcess;
-  exited: Promise<void>;
-}
-
-async function startBroker(dataDir: string, port: number, profile: string): Promise<Child> {
-  const proc = spawn(
-    process.execPath,
-    [CLI, 'serve', '--data-dir', dataDir, '--host', '127.0.0.1', '--kafka-port', String(port), '--advertised-host', '127.0.0.1',
-      '--http-port', '0', '--registry-port', '0', '--profile', profile, '--log-level', 'info'],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
-  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
-  let out = '';
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`broker did not start in 15 s:\n${out}`)), 15_000);
-    const onData = (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('StreamHouse agent started')) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    proc.stdout!.on('data', onData);
-    proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    proc.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`broker exited with ${code} before starting:\n${out}`));
-    });
-  });
-  proc.stdout!.resume();
-  proc.stderr!.resume();
-  return { proc, exited };
-}
 
 async function crashRun(profile: string, diagnostic: (msg: string) => void): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), `sh-crash-${profile}-`));
   const port = await freePort();
-  let child = await startBroker(dataDir, port, profile);
+  let child = await startChildBroker({ dataDir, port, profile });
   const acked = new Set<number>();
   let next = 0;
   try {
@@ -100,7 +50,7 @@ async function crashRun(profile: string, diagnostic: (msg: string) => void): Pro
       stop = true;
       await Promise.all(writers);
       await producer.disconnect().catch(() => undefined);
-      if (round < 3) child = await startBroker(dataDir, port, profile);
+      if (round < 3) child = await startChildBroker({ dataDir, port, profile });
     }
 
     assert.ok(acked.size > 100, `only ${acked.size} records were acknowledged`);
@@ -134,7 +84,7 @@ async function crashRun(profile: string, diagnostic: (msg: string) => void): Pro
 async function idempotentCrashRun(profile: string, diagnostic: (msg: string) => void): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), `sh-crash-idem-${profile}-`));
   const port = await freePort();
-  let child = await startBroker(dataDir, port, profile);
+  let child = await startChildBroker({ dataDir, port, profile });
   const acked = new Set<number>();
   let next = 0;
   try {
@@ -163,7 +113,7 @@ async function idempotentCrashRun(profile: string, diagnostic: (msg: string) => 
       await new Promise((r) => setTimeout(r, 700));
       child.proc.kill('SIGKILL');
       await child.exited;
-      child = await startBroker(dataDir, port, profile);
+      child = await startChildBroker({ dataDir, port, profile });
     }
     await new Promise((r) => setTimeout(r, 700));
     stop = true;

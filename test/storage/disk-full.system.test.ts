@@ -19,7 +19,7 @@ import { listOffset, readAll } from '../handlers/data-path.js';
 import { ErrorCode } from '../../src/protocol/errors.js';
 import { buildBatchSync } from '../../src/protocol/records/index.js';
 import { ProduceRequestMessage, ProduceResponseMessage, createProduceRequest } from '../../src/protocol/generated/index.js';
-import { freePort, startChildBroker, type ChildBroker } from './child-broker.js';
+import { freePort, startChildBroker, type ChildBroker } from '../helpers/child-broker.js';
 
 function mountTmpfs(dir: string, size: string): void {
   try {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { RawClient } from '../helpers/raw-client.js';
 import { readAll } from '../handlers/data-path.js';
-import { freePort, startChildBroker } from './child-broker.js';
+import { freePort, startChildBroker } from '../helpers/child-broker.js';
 import { startTestBroker } from '../helpers/broker.js';
 import { createTopic, producer } from '../handlers/data-path.js';
 import type { PartitionLogManager } from '../../src/log/log-manager.js';
