@@ -58,7 +58,7 @@ async function startKafka(): Promise<Target> {
 }
 
 /** "100000 records sent, 51282.1 records/sec (50.08 MB/sec), 300.2 ms avg latency, ... 12 ms 50th, 40 ms 95th, 60 ms 99th, 80 ms 99.9th." */
-function parseProducer(out: string) {
+export function parseProducer(out: string) {
   const line = out.trim().split('\n').filter((l) => l.includes('records sent')).pop() ?? '';
   const num = (re: RegExp) => Number(line.match(re)?.[1] ?? NaN);
   return {

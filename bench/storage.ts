@@ -22,6 +22,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { probeFsync, type FsyncProbeResult } from './fsync-probe.js';
+import { parseProducer } from './perf-compare.js';
 import { KafkaClient } from '../src/client/client.js';
 import { PROFILES, type ProfileName } from '../src/log/topic-config.js';
 import { expectSuccess, kafkaTool } from '../test/helpers/kafka-tools.js';
@@ -198,19 +199,6 @@ async function scrape(httpPort: number, series: string): Promise<number> {
     if (line.startsWith(series + ' ') || line.startsWith(series + '{')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return sum;
-}
-
-/** "100000 records sent, 51282.1 records/sec (50.08 MB/sec), ... 12 ms 50th, 40 ms 95th, 60 ms 99th, 80 ms 99.9th." */
-function parseProducer(out: string) {
-  const line = out.trim().split('\n').filter((l) => l.includes('records sent')).pop() ?? '';
-  const num = (re: RegExp) => Number(line.match(re)?.[1] ?? NaN);
-  return {
-    recordsPerSec: num(/([\d.]+) records\/sec/),
-    mbps: num(/\(([\d.]+) MB\/sec\)/),
-    p50: num(/([\d.]+) ms 50th/),
-    p99: num(/([\d.]+) ms 99th/),
-    p999: num(/([\d.]+) ms 99\.9th/),
-  };
 }
 
 /** Reads every partition from offset 0 to its high watermark, partitions in parallel. */

@@ -13,6 +13,27 @@ import { freePort, startChildBroker } from '../helpers/child-broker.js';
 import { RawClient } from '../helpers/raw-client.js';
 import { readAll } from '../handlers/data-path.js';
 
+/** How often each record id is stored across the topic's three partitions. */
+async function storedIds(port: number): Promise<Map<number, number>> {
+  const raw = await RawClient.connect(port);
+  const seen = new Map<number, number>();
+  for (let p = 0; p < 3; p++) {
+    for (const r of await readAll(raw, 'crash', p)) {
+      const id = Number(r.value!.toString().slice(3));
+      seen.set(id, (seen.get(id) ?? 0) + 1);
+    }
+  }
+  raw.close();
+  return seen;
+}
+
+function assertEachAckedOnce(acked: Set<number>, seen: Map<number, number>): void {
+  const missing = [...acked].filter((id) => !seen.has(id));
+  const duplicated = [...seen].filter(([, n]) => n > 1).map(([id]) => id);
+  assert.deepEqual(missing, [], `${missing.length} acknowledged records lost`);
+  assert.deepEqual(duplicated, [], 'records stored twice');
+}
+
 async function crashRun(profile: string, diagnostic: (msg: string) => void): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), `sh-crash-${profile}-`));
   const port = await freePort();
@@ -54,20 +75,9 @@ async function crashRun(profile: string, diagnostic: (msg: string) => void): Pro
     }
 
     assert.ok(acked.size > 100, `only ${acked.size} records were acknowledged`);
-    const raw = await RawClient.connect(port);
-    const seen = new Map<number, number>();
-    for (let p = 0; p < 3; p++) {
-      for (const r of await readAll(raw, 'crash', p)) {
-        const id = Number(r.value!.toString().slice(3));
-        seen.set(id, (seen.get(id) ?? 0) + 1);
-      }
-    }
-    raw.close();
+    const seen = await storedIds(port);
     diagnostic(`${profile}: ${acked.size} acknowledged of ${next} sent, ${seen.size} stored`);
-    const missing = [...acked].filter((id) => !seen.has(id));
-    const duplicated = [...seen].filter(([, n]) => n > 1).map(([id]) => id);
-    assert.deepEqual(missing, [], `${missing.length} acknowledged records lost`);
-    assert.deepEqual(duplicated, [], 'records stored twice');
+    assertEachAckedOnce(acked, seen);
   } finally {
     child.proc.kill('SIGKILL');
     await child.exited;
@@ -121,20 +131,9 @@ async function idempotentCrashRun(profile: string, diagnostic: (msg: string) => 
     await producer.disconnect().catch(() => undefined);
 
     assert.ok(acked.size > 100, `only ${acked.size} records were acknowledged`);
-    const raw = await RawClient.connect(port);
-    const seen = new Map<number, number>();
-    for (let p = 0; p < 3; p++) {
-      for (const r of await readAll(raw, 'crash', p)) {
-        const id = Number(r.value!.toString().slice(3));
-        seen.set(id, (seen.get(id) ?? 0) + 1);
-      }
-    }
-    raw.close();
+    const seen = await storedIds(port);
     diagnostic(`${profile} idempotent: ${acked.size} acknowledged of ${next} sent (${failed} sends failed), ${seen.size} stored`);
-    const missing = [...acked].filter((id) => !seen.has(id));
-    const duplicated = [...seen].filter(([, n]) => n > 1).map(([id]) => id);
-    assert.deepEqual(missing, [], `${missing.length} acknowledged records lost`);
-    assert.deepEqual(duplicated, [], 'records stored twice');
+    assertEachAckedOnce(acked, seen);
   } finally {
     child.proc.kill('SIGKILL');
     await child.exited;
