@@ -25,9 +25,11 @@ import { RegistryServer, SchemaRegistry } from './registry/index.js';
 import { GroupCoordinator } from './coordinator/group/coordinator.js';
 import { consumerGroupLag } from './coordinator/group/lag.js';
 import { ProducerStateManager } from './coordinator/producer/producer-state-manager.js';
-import { TxnCoordinator } from './coordinator/txn/txn-coordinator.js';
+import { TxnCoordinator, type MarkerWriter } from './coordinator/txn/txn-coordinator.js';
 import { ProducerIdManager } from './coordinator/txn/producer-id-manager.js';
 import { LogMarkerWriter } from './coordinator/txn/log-marker-writer.js';
+import { ClusterMarkerWriter } from './coordinator/txn/cluster-marker-writer.js';
+import { PeerClients } from './cluster/peer-clients.js';
 import { groupConfigFrom } from './coordinator/group/config.js';
 
 export interface RunningAgent {
@@ -151,14 +153,25 @@ export async function startAgent(config: BrokerConfig, log: Logger = createLogge
         return topic ? partitionLogs.getOpen(topic.id, partition)?.highWatermark() : undefined;
       }),
     );
-    // Transactions: loaded from the store; transactions a crash left prepared are completed.
+    // Transactions: loaded from the store; transactions a crash left prepared are completed. In
+    // cluster mode they follow the coordinator shard leases, and markers for partitions another
+    // agent leads go to it as WriteTxnMarkers.
+    const localMarkers = new LogMarkerWriter(partitionLogs, (id) => topics.getById(id));
+    let markers: MarkerWriter = localMarkers;
+    if (leases) {
+      const peers = new PeerClients(leases);
+      teardown.push(async () => peers.close());
+      markers = new ClusterMarkerWriter(localMarkers, leases, peers);
+    }
     const transactions = new TxnCoordinator({
       kv: store.kv,
       producerIds: new ProducerIdManager(store.producerIds),
       offsets: store.offsets,
-      markers: new LogMarkerWriter(partitionLogs, (id) => topics.getById(id)),
+      markers,
       topicId: async (name) => (await topics.get(name))?.id ?? null,
       log: log.child({ component: 'txn' }),
+      placement: leases ?? undefined,
+      shards: groupConfigFrom(config).shards,
     });
     producers.verifier = transactions;
     await transactions.start();
@@ -204,7 +217,7 @@ export async function startAgent(config: BrokerConfig, log: Logger = createLogge
       if (config.advertisedPort === 0) await leases.setAdvertisedPort(bound.port);
       leases.logs = partitionLogs;
       leases.topics = topics;
-      leases.shards = groups;
+      leases.shards = [groups, transactions];
       await leases.start();
     }
     log.info({ kafka: `${config.host}:${bound.port}`, http: `${config.host}:${httpBound.port}`, advertised: `${self.host}:${self.port}`, metadata: redact(config.metadata), objects: config.objects, profile: config.profile }, 'StreamHouse agent started');

@@ -13,7 +13,7 @@
 
 import { performance } from 'node:perf_hooks';
 import type { Logger } from '../observability/logger.js';
-import type { AgentRecord, Lease, MetadataStore, PartitionRecord, TopicRecord } from '../metadata/types.js';
+import type { AgentRecord, Lease, LeaseFence, MetadataStore, PartitionRecord, TopicRecord } from '../metadata/types.js';
 import { partitionLeaseResource } from '../metadata/leases.js';
 import type { WalRecord } from '../wal/format.js';
 import type { PartitionLeadership } from '../log/log-manager.js';
@@ -50,7 +50,7 @@ export interface LeadershipTarget {
   unflushedBytes(topicId: string, partition: number): number;
 }
 
-/** The group coordinator's side of shard leases: load a shard's groups on gain, drop them on loss. */
+/** A coordinator's side of shard leases (groups, transactions): load a shard on gain, drop it on loss. */
 export interface ShardLeaseListener {
   loadShard(shard: number): Promise<void>;
   unloadShard(shard: number): void;
@@ -86,8 +86,8 @@ export class LeaseManager implements ClusterView, PartitionLeadership {
   logs: LeadershipTarget | null = null;
   /** Topics by id (the agent's catalog), refreshed every round so other agents' topics show up. */
   topics: { refresh(): Promise<void>; getById(id: string): Promise<TopicRecord | undefined> } | null = null;
-  /** The group coordinator, told when a coordinator shard lease is gained or lost. */
-  shards: ShardLeaseListener | null = null;
+  /** The coordinators (groups, transactions), told when a coordinator shard lease is gained or lost. */
+  shards: ShardLeaseListener[] = [];
 
   constructor(private readonly opts: LeaseManagerOptions) {
     this.clusterId = opts.store.getClusterId();
@@ -290,13 +290,16 @@ export class LeaseManager implements ClusterView, PartitionLeadership {
   }
 
   private shardGained(resource: string): void {
-    if (!resource.startsWith(SHARD_PREFIX) || !this.shards) return;
+    if (!resource.startsWith(SHARD_PREFIX)) return;
     const shard = Number(resource.slice(SHARD_PREFIX.length));
-    this.shards.loadShard(shard).catch((err) => this.opts.log.warn({ err, shard }, 'loading the groups of a coordinator shard failed; its groups start empty'));
+    for (const listener of this.shards) {
+      listener.loadShard(shard).catch((err) => this.opts.log.warn({ err, shard }, 'loading a coordinator shard failed; it is retried when the lease is taken again'));
+    }
   }
 
   private shardLost(resource: string): void {
-    if (resource.startsWith(SHARD_PREFIX)) this.shards?.unloadShard(Number(resource.slice(SHARD_PREFIX.length)));
+    if (!resource.startsWith(SHARD_PREFIX)) return;
+    for (const listener of this.shards) listener.unloadShard(Number(resource.slice(SHARD_PREFIX.length)));
   }
 
   // ---- PartitionLeadership (log layer) ---------------------------------------------------------
@@ -406,6 +409,16 @@ export class LeaseManager implements ClusterView, PartitionLeadership {
   ownsShard(shard: number): boolean {
     const h = this.held.get(`${SHARD_PREFIX}${shard}`);
     return h !== undefined && performance.now() < h.validUntil;
+  }
+
+  fence(shard: number): LeaseFence {
+    const resource = `${SHARD_PREFIX}${shard}`;
+    // Not held: epoch -1 matches no lease row, so a write attempted anyway is refused.
+    return { resource, holder: this.opts.agentId, epoch: this.held.get(resource)?.epoch ?? -1 };
+  }
+
+  coordinatorEpoch(shard: number): number {
+    return this.held.get(`${SHARD_PREFIX}${shard}`)?.epoch ?? -1;
   }
 
   /** Resources this agent holds now, with their epochs (tests, admin). */

@@ -87,6 +87,8 @@ class TurnTaker {
   /** `prepare` runs meanwhile; `fn` gets its value and must not await (the turn ends when it returns). */
   async inTurn<P, T>(key: string, prepare: Promise<P>, fn: (value: P) => T): Promise<T> {
     const before = this.last.get(key) ?? Promise.resolve();
+    // A failure of `prepare` is seen when the turn comes; until then it must not count as unhandled.
+    prepare.catch(() => undefined);
     let done!: () => void;
     const mine = new Promise<void>((r) => (done = r));
     this.last.set(key, mine);
@@ -122,9 +124,14 @@ export function produceHandler(b: BrokerContext) {
       const log = await b.logs!.partition(topic, index);
       const append = () => log.append(records, { acks: req.acks, produceVersion: ctx.apiVersion, transactionalId: req.transactionalId });
       let handle: ReturnType<typeof append>;
-      if (b.recordValidator?.applies(topic)) {
-        const checked = b.recordValidator.validate(topic, records);
-        const errors = await validationTurns.inTurn(`${topic.id}:${index}`, checked, (errs) => (errs.length ? errs : append()));
+      const validating = b.recordValidator?.applies(topic) === true;
+      // Schema validation and KIP-890 verification run concurrently with other requests, but the
+      // appends they guard still happen in arrival order per partition (idempotent sequences).
+      if (validating || (req.transactionalId !== null && b.producers)) {
+        const verified = req.transactionalId !== null ? b.producers?.verifyBeforeAppend(topic.id, index, req.transactionalId, records) : undefined;
+        const checked = validating ? b.recordValidator!.validate(topic, records) : Promise.resolve([]);
+        const prepared = Promise.all([checked, verified]).then(([errs]) => errs);
+        const errors = await validationTurns.inTurn(`${topic.id}:${index}`, prepared, (errs) => (errs.length ? errs : append()));
         if (Array.isArray(errors)) {
           const message = `${errors.length} record(s) failed schema validation; record ${errors[0].batchIndex}: ${errors[0].message}`;
           return {

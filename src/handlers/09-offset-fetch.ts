@@ -38,7 +38,7 @@ export function offsetFetchHandler(b: BrokerContext) {
             }),
           ),
         );
-        return { ...createOffsetFetchResponse(), groups: req.requireStable ? results.map((r) => markUnstable(b, r)) : results };
+        return { ...createOffsetFetchResponse(), groups: req.requireStable ? await Promise.all(results.map((r) => markUnstable(b, r))) : results };
       }
       const topics = v < 2 && req.topics === null ? [] : req.topics;
       const r = await groups.fetchOffsets({
@@ -47,22 +47,24 @@ export function offsetFetchHandler(b: BrokerContext) {
         memberEpoch: -1,
         topics: topics?.map((t) => ({ name: t.name, partitionIndexes: t.partitionIndexes })) ?? null,
       });
-      const stable = v >= 7 && req.requireStable ? markUnstable(b, r) : r;
+      const stable = v >= 7 && req.requireStable ? await markUnstable(b, r) : r;
       return { ...createOffsetFetchResponse(), errorCode: r.errorCode, topics: singleGroupTopics(stable, topics, v) };
     },
   });
 }
 
 /** RequireStable: partitions whose offsets an open transaction may still change are not answered yet. */
-function markUnstable(b: BrokerContext, r: OffsetFetchGroupResult): OffsetFetchGroupResult {
+async function markUnstable(b: BrokerContext, r: OffsetFetchGroupResult): Promise<OffsetFetchGroupResult> {
   const txns = b.transactions;
   if (!txns || r.errorCode !== ErrorCode.NONE) return r;
+  const pending = await txns.pendingOffsetPartitions(r.groupId);
+  if (pending.size === 0) return r;
   return {
     ...r,
     topics: r.topics.map((t) => ({
       ...t,
       partitions: t.partitions.map((p) =>
-        txns.hasPendingOffsets(r.groupId, t.name, p.partitionIndex)
+        pending.has(`${t.name}\u0000${p.partitionIndex}`)
           ? { ...p, committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT }
           : p,
       ),

@@ -13,7 +13,7 @@ import {
   type InitProducerIdResponse,
 } from '../protocol/generated/index.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
-import { txnCoordinator, type BrokerContext } from './context.js';
+import { coordinatorErrorCode, txnCoordinator, type BrokerContext } from './context.js';
 import { defineHandler } from './types.js';
 
 export function initProducerIdHandler(b: BrokerContext) {
@@ -28,8 +28,7 @@ export function initProducerIdHandler(b: BrokerContext) {
       try {
         r = await txnCoordinator(b).initProducerId(req.transactionalId, req.transactionTimeoutMs, expected);
       } catch (err) {
-        if (!(err instanceof KafkaError)) throw err;
-        r = { error: err.code, producerId: -1n, producerEpoch: -1 };
+        r = { error: coordinatorErrorCode(err), producerId: -1n, producerEpoch: -1 };
       }
       const error = r.error === ErrorCode.PRODUCER_FENCED && ctx.apiVersion < 4 ? ErrorCode.INVALID_PRODUCER_EPOCH : r.error;
       return { ...createInitProducerIdResponse(), errorCode: error, producerId: r.producerId, producerEpoch: r.producerEpoch };

@@ -16,7 +16,7 @@ import {
 import type { AddPartitionsToTxnTopicResult } from '../protocol/generated/AddPartitionsToTxnResponse.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
 import type { PartitionErrors } from '../coordinator/txn/txn-coordinator.js';
-import { txnCoordinator, type BrokerContext } from './context.js';
+import { coordinatorErrorCode, txnCoordinator, type BrokerContext } from './context.js';
 import { defineHandler } from './types.js';
 
 type Topics = { name: string; partitions: number[] }[];
@@ -44,8 +44,7 @@ export function addPartitionsToTxnHandler(b: BrokerContext) {
       }
       return await coord.addPartitions(id, pid, epoch, topics);
     } catch (err) {
-      if (!(err instanceof KafkaError)) throw err;
-      return uniform(topics, err.code);
+      return uniform(topics, coordinatorErrorCode(err));
     }
   }
 

@@ -11,7 +11,7 @@ import {
   type AddOffsetsToTxnResponse,
 } from '../protocol/generated/index.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
-import { txnCoordinator, type BrokerContext } from './context.js';
+import { coordinatorErrorCode, txnCoordinator, type BrokerContext } from './context.js';
 import { defineHandler } from './types.js';
 
 export function addOffsetsToTxnHandler(b: BrokerContext) {
@@ -27,8 +27,7 @@ export function addOffsetsToTxnHandler(b: BrokerContext) {
         try {
           code = await txnCoordinator(b).addOffsets(req.transactionalId, req.producerId, req.producerEpoch, req.groupId);
         } catch (err) {
-          if (!(err instanceof KafkaError)) throw err;
-          code = err.code;
+          code = coordinatorErrorCode(err);
         }
       }
       if (code === ErrorCode.PRODUCER_FENCED && ctx.apiVersion < 2) code = ErrorCode.INVALID_PRODUCER_EPOCH;

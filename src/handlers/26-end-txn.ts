@@ -13,7 +13,7 @@ import {
   type EndTxnResponse,
 } from '../protocol/generated/index.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
-import { txnCoordinator, type BrokerContext } from './context.js';
+import { coordinatorErrorCode, txnCoordinator, type BrokerContext } from './context.js';
 import { defineHandler } from './types.js';
 
 export function endTxnHandler(b: BrokerContext) {
@@ -27,8 +27,7 @@ export function endTxnHandler(b: BrokerContext) {
       try {
         code = await txnCoordinator(b).endTxn(req.transactionalId, req.producerId, req.producerEpoch, req.committed);
       } catch (err) {
-        if (!(err instanceof KafkaError)) throw err;
-        code = err.code;
+        code = coordinatorErrorCode(err);
       }
       if (code === ErrorCode.PRODUCER_FENCED && ctx.apiVersion < 2) code = ErrorCode.INVALID_PRODUCER_EPOCH;
       return { ...createEndTxnResponse(), errorCode: code, producerId: -1n, producerEpoch: -1 };

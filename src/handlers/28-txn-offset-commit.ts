@@ -13,7 +13,7 @@ import {
   type TxnOffsetCommitResponse,
 } from '../protocol/generated/index.js';
 import { ErrorCode, KafkaError } from '../protocol/errors.js';
-import { txnCoordinator, type BrokerContext } from './context.js';
+import { coordinatorErrorCode, txnCoordinator, type BrokerContext } from './context.js';
 import { defineHandler } from './types.js';
 
 function respond(req: TxnOffsetCommitRequest, code: (topic: string, partition: number) => number): TxnOffsetCommitResponse {
@@ -54,8 +54,7 @@ export function txnOffsetCommitHandler(b: BrokerContext) {
         const checkGroup = () => (b.groups ? b.groups.validateTxnOffsetCommit(member) : ErrorCode.NONE);
         code = await txnCoordinator(b).txnOffsetCommit(req.transactionalId, req.groupId, req.producerId, req.producerEpoch, offsets, notAdded, checkGroup);
       } catch (err) {
-        if (!(err instanceof KafkaError)) throw err;
-        code = err.code;
+        code = coordinatorErrorCode(err);
       }
       return respond(req, (topic) => (unknown.has(topic) ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : code));
     },

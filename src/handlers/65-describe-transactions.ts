@@ -35,6 +35,7 @@ export function describeTransactionsHandler(b: BrokerContext) {
     handle(req) {
       const coord = txnCoordinator(b);
       const transactionStates = req.transactionalIds.map((id) => {
+        if (!coord.coordinates(id)) return notFound(id, ErrorCode.NOT_COORDINATOR);
         const r = coord.get(id);
         if (!r || r.state === 'Dead') return notFound(id, ErrorCode.TRANSACTIONAL_ID_NOT_FOUND);
         const byTopic = new Map<string, number[]>();

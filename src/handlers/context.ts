@@ -10,7 +10,8 @@ import type { TxnCoordinator } from '../coordinator/txn/txn-coordinator.js';
 import type { ProducerStateManager } from '../coordinator/producer/producer-state-manager.js';
 import type { BrokerMetrics } from '../observability/metrics.js';
 import type { TopicRecord } from '../metadata/types.js';
-import { kafkaError } from '../protocol/errors.js';
+import { ErrorCode, KafkaError, kafkaError } from '../protocol/errors.js';
+import { MetadataUnavailableError } from '../metadata/errors.js';
 
 /** Broker-side record checks a topic can ask for (schema validation); see registry/validation.ts. */
 export interface RecordValidator {
@@ -44,6 +45,17 @@ export interface BrokerContext {
 export function txnCoordinator(b: BrokerContext): TxnCoordinator {
   if (!b.transactions) throw kafkaError('COORDINATOR_NOT_AVAILABLE', 'no transaction coordinator runs on this broker');
   return b.transactions;
+}
+
+/**
+ * The error code a coordinator failure answers: a KafkaError's own code; COORDINATOR_NOT_AVAILABLE
+ * (retriable: clients look the coordinator up again and retry) when the metadata store cannot be
+ * reached. Anything else is a bug and is rethrown.
+ */
+export function coordinatorErrorCode(err: unknown): number {
+  if (err instanceof KafkaError) return err.code;
+  if (err instanceof MetadataUnavailableError) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+  throw err;
 }
 
 /** The group coordinator, or COORDINATOR_NOT_AVAILABLE (retriable) when none runs in this context. */

@@ -44,6 +44,13 @@ export class FencedError extends MetadataError {
   }
 }
 
+/** A write under a lease (LeaseFence) found the lease taken over: this agent must stop writing. */
+export class LeaseFencedError extends MetadataError {
+  constructor(readonly resource: string, readonly epoch: number) {
+    super(`the lease ${resource} at epoch ${epoch} is no longer held by this agent; another agent took it over`);
+  }
+}
+
 export class SegmentOverlapError extends MetadataError {
   constructor(
     readonly topicId: string,

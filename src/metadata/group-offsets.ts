@@ -1,8 +1,8 @@
 // GroupOffsetStore over SQL: committed consumer-group offsets, keyed by group, topic name, partition.
 
 import type { Row, SqlDatabase } from './sql.js';
-import { toBigInt, toNumber, toNumberOrNull, toStringOrNull } from './sql.js';
-import type { CommittedOffset, GroupOffsetStore, OffsetCommit, TopicPartitions } from './types.js';
+import { checkLeaseFence, toBigInt, toNumber, toNumberOrNull, toStringOrNull } from './sql.js';
+import type { CommittedOffset, GroupOffsetStore, LeaseFence, OffsetCommit, TopicPartitions } from './types.js';
 
 const COLUMNS = 'topic, partition_index, committed_offset, leader_epoch, metadata, commit_timestamp, expire_timestamp';
 
@@ -21,9 +21,10 @@ function offsetFromRow(r: Row): CommittedOffset {
 export class SqlGroupOffsetStore implements GroupOffsetStore {
   constructor(private readonly db: SqlDatabase) {}
 
-  async commitOffsets(groupId: string, offsets: OffsetCommit[]): Promise<void> {
+  async commitOffsets(groupId: string, offsets: OffsetCommit[], fence?: LeaseFence): Promise<void> {
     if (offsets.length === 0) return;
     await this.db.transaction(async (tx) => {
+      if (fence) await checkLeaseFence(tx, fence);
       for (const o of offsets) {
         await tx.run(
           `INSERT INTO group_offsets (group_id, topic, partition_index, committed_offset, leader_epoch, metadata,

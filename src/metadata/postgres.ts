@@ -13,6 +13,7 @@ const DIALECT: Dialect = {
   name: 'postgres',
   nowMs: `(extract(epoch from clock_timestamp()) * 1000)::bigint`,
   forUpdate: ' FOR UPDATE',
+  forShare: ' FOR SHARE',
 };
 
 const INT8_OID = 20;

@@ -1,6 +1,8 @@
 // The small SQL surface the stores are written against, so each store is written once for both
 // dialects. Statements use PostgreSQL's `$n` placeholders; the SQLite driver rewrites them.
 
+import { LeaseFencedError } from './errors.js';
+
 export type SqlValue = string | number | bigint | Buffer | null;
 export type Row = Record<string, unknown>;
 
@@ -13,6 +15,21 @@ export interface Dialect {
    * transactions are BEGIN IMMEDIATE, which holds the database's write lock from the start.
    */
   readonly forUpdate: string;
+  /** Like forUpdate, but for a row only read: concurrent readers share it, a writer waits. */
+  readonly forShare: string;
+}
+
+/**
+ * Throws LeaseFencedError unless the lease is held as the fence says; inside a transaction, the
+ * lease row stays locked until commit, so no takeover interleaves with the write.
+ */
+export async function checkLeaseFence(tx: SqlExecutor, fence: { resource: string; holder: string; epoch: number }): Promise<void> {
+  const rows = await tx.all(`SELECT 1 AS held FROM leases WHERE resource = $1 AND holder = $2 AND epoch = $3${tx.dialect.forShare}`, [
+    fence.resource,
+    fence.holder,
+    fence.epoch,
+  ]);
+  if (rows.length === 0) throw new LeaseFencedError(fence.resource, fence.epoch);
 }
 
 export interface SqlExecutor {

@@ -17,6 +17,7 @@ const DIALECT: Dialect = {
   name: 'sqlite',
   nowMs: `CAST(unixepoch('subsec') * 1000 AS INTEGER)`,
   forUpdate: '',
+  forShare: '',
 };
 
 export interface SqliteOptions {

@@ -144,8 +144,8 @@ export interface TopicPartitions {
 }
 
 export interface GroupOffsetStore {
-  /** Upserts every entry in one transaction. */
-  commitOffsets(groupId: string, offsets: OffsetCommit[]): Promise<void>;
+  /** Upserts every entry in one transaction (only while `fence` holds, when given). */
+  commitOffsets(groupId: string, offsets: OffsetCommit[], fence?: LeaseFence): Promise<void>;
   /** Committed offsets of the group, ordered by topic then partition; `topics` absent means all. */
   fetchOffsets(groupId: string, topics?: TopicPartitions[]): Promise<CommittedOffset[]>;
   /** Returns the number of rows removed. */
@@ -166,6 +166,18 @@ export interface ProducerIdStore {
   allocateProducerIds(count: number): Promise<bigint>;
 }
 
+/**
+ * A write made under a lease (cluster mode: a coordinator shard): it happens only if the lease is
+ * still held by `holder` at `epoch` when the write commits, else LeaseFencedError. Checked in the
+ * same database transaction as the write, with the lease row locked, so a takeover is ordered
+ * either wholly before the write (which then fails) or wholly after it.
+ */
+export interface LeaseFence {
+  resource: string;
+  holder: string;
+  epoch: number;
+}
+
 export interface KeyValueEntry {
   key: string;
   value: Buffer;
@@ -181,9 +193,9 @@ export interface KeyValueStore {
    * 0 means "only if absent", n means "only if the current version is n"; on a mismatch nothing is
    * written and the result is null.
    */
-  put(namespace: string, key: string, value: Buffer, expectedVersion?: number): Promise<number | null>;
+  put(namespace: string, key: string, value: Buffer, expectedVersion?: number, fence?: LeaseFence): Promise<number | null>;
   /** Returns whether a row was removed; with expectedVersion only if the version matches. */
-  delete(namespace: string, key: string, expectedVersion?: number): Promise<boolean>;
+  delete(namespace: string, key: string, expectedVersion?: number, fence?: LeaseFence): Promise<boolean>;
   /** Ordered by key. */
   list(namespace: string): Promise<KeyValueEntry[]>;
 }

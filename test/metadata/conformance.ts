@@ -7,6 +7,7 @@ import { after, describe, it } from 'node:test';
 import {
   FencedError,
   InvalidPartitionsError,
+  LeaseFencedError,
   migrate,
   MIGRATIONS,
   type Migration,
@@ -589,6 +590,31 @@ export function metadataConformance(backend: string, factory: StoreFactory): voi
         assert.equal(b!.epoch, a!.epoch + 1);
         assert.equal(await store.leases.renew('shard/1', 'agent-a', a!.epoch, 1000), false);
         assert.equal(await store.leases.acquire('shard/1', 'agent-a', 1000), null);
+      });
+
+      it('fences kv writes, kv deletes and offset commits on a lease held at an epoch', async () => {
+        const { store } = await fresh();
+        const a = (await store.leases.acquire('group-coordinator/7', 'agent-a', 30))!;
+        const fenceA = { resource: a.resource, holder: 'agent-a', epoch: a.epoch };
+        assert.equal(await store.kv.put('groups', 'g', Buffer.from('1'), 0, fenceA), 1);
+        assert.equal(await store.kv.put('groups', 'g', Buffer.from('2'), 1, fenceA), 2, 'a version mismatch is still null, not fenced');
+        const offset = { topic: 't', partition: 0, offset: 5n, leaderEpoch: -1, metadata: '', commitTimestamp: 1, expireTimestamp: null };
+        await store.offsets.commitOffsets('g', [offset], fenceA);
+        await sleep(100);
+        const b = (await store.leases.acquire('group-coordinator/7', 'agent-b', 60_000))!;
+        await assert.rejects(store.kv.put('groups', 'g', Buffer.from('late'), 2, fenceA), LeaseFencedError);
+        await assert.rejects(store.kv.delete('groups', 'g', undefined, fenceA), LeaseFencedError);
+        await assert.rejects(store.offsets.commitOffsets('g', [{ ...offset, offset: 9n }], fenceA), LeaseFencedError);
+        await assert.rejects(store.kv.put('groups', 'other', Buffer.from('x'), 0, { ...fenceA, holder: 'agent-b' }), LeaseFencedError, 'holder and epoch must both match');
+        assert.deepEqual(await store.kv.get('groups', 'g'), Buffer.from('2'));
+        assert.equal((await store.offsets.fetchOffsets('g'))[0]!.offset, 5n);
+        const fenceB = { resource: b.resource, holder: 'agent-b', epoch: b.epoch };
+        assert.equal(await store.kv.put('groups', 'g', Buffer.from('3'), 2, fenceB), 3);
+        await store.offsets.commitOffsets('g', [{ ...offset, offset: 9n }], fenceB);
+        assert.equal((await store.offsets.fetchOffsets('g'))[0]!.offset, 9n);
+        assert.equal(await store.kv.delete('groups', 'g', 3, fenceB), true);
+        assert.equal(await store.leases.release(b.resource, 'agent-b', b.epoch), true);
+        await assert.rejects(store.kv.put('groups', 'g', Buffer.from('4'), 0, fenceB), LeaseFencedError, 'a released lease fences its holder');
       });
 
       it('lists leases by prefix', async () => {

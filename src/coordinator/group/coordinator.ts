@@ -2,6 +2,7 @@
 // each request to the classic or the consumer (KIP-848) protocol, validates offset commits
 // against group membership, and expires offsets. The composition root builds one and stops it
 // on shutdown; handlers only translate between wire messages and these calls.
+import { LeaseFencedError } from '../../metadata/errors.js';
 import type { MetadataStore, TopicRecord } from '../../metadata/types.js';
 import type { Logger } from '../../observability/logger.js';
 import { ErrorCode, KafkaError, kafkaError } from '../../protocol/errors.js';
@@ -131,7 +132,12 @@ export class GroupCoordinator {
   constructor(private readonly opts: GroupCoordinatorOptions) {
     this.timer = opts.timer ?? new SystemTimer();
     this.placement = opts.placement ?? new LocalShardPlacement(opts.nodeId);
-    this.registry = new GroupRegistry(opts.store.kv, opts.log, (id) => this.placement.ownsShard(this.shardOf(id)));
+    this.registry = new GroupRegistry(
+      opts.store.kv,
+      opts.log,
+      (id) => this.placement.ownsShard(this.shardOf(id)),
+      (id) => this.placement.fence(this.shardOf(id)),
+    );
     this.classic = new ClassicGroupProtocol(this, this.timer, opts.config, opts.log);
     this.consumer = new ConsumerGroupProtocol(this, this.timer, opts.config, opts.log);
   }
@@ -333,8 +339,10 @@ export class GroupCoordinator {
     const topics = new Map<string, number | undefined>();
     for (const t of input.topics) topics.set(t.name, (await this.opts.topics.get(t.name))?.partitions);
     try {
-      return await commitOffsets(this.opts.store.offsets, this.opts.config, input.groupId, input.topics, (n) => topics.get(n), this.timer.now(), input.retentionTimeMs);
+      const fence = this.placement.fence(this.shardOf(input.groupId));
+      return await commitOffsets(this.opts.store.offsets, this.opts.config, input.groupId, input.topics, (n) => topics.get(n), this.timer.now(), input.retentionTimeMs, fence);
     } catch (err) {
+      if (err instanceof LeaseFencedError) return everyPartition(input.topics, ErrorCode.NOT_COORDINATOR);
       this.opts.log.warn({ err, groupId: input.groupId }, 'committing offsets to the metadata store failed');
       return everyPartition(input.topics, ErrorCode.COORDINATOR_NOT_AVAILABLE);
     }

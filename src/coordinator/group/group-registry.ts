@@ -4,13 +4,21 @@
 // write fails and the caller answers NOT_COORDINATOR instead of overwriting. A new owner claims
 // each group it loads (a write at the loaded version), so from then on the old owner's writes fail
 // even if it has not noticed the move yet; and no write starts once this agent's own lease on the
-// shard is no longer valid by its clock (`mayWrite`).
-import type { KeyValueStore } from '../../metadata/types.js';
+// shard is no longer valid by its clock (`mayWrite`). Every write is also fenced in the store on the
+// shard's lease epoch (`fenceOf`), so a paused old owner cannot write even at a matching version.
+import { LeaseFencedError } from '../../metadata/errors.js';
+import type { KeyValueStore, LeaseFence } from '../../metadata/types.js';
 import type { Logger } from '../../observability/logger.js';
 import { ErrorCode, KafkaError, kafkaError } from '../../protocol/errors.js';
 import { decodeGroup, encodeGroup, type Group } from './group-record.js';
 
 export const GROUPS_NAMESPACE = 'groups';
+
+/** A write refused because the shard's lease moved is, to the client, NOT_COORDINATOR. */
+export function notCoordinatorIfFenced(err: unknown): never {
+  if (err instanceof LeaseFencedError) throw new KafkaError(ErrorCode.NOT_COORDINATOR, `${err.message}; find the coordinator again`);
+  throw err;
+}
 
 export class GroupRegistry {
   readonly groups = new Map<string, Group>();
@@ -21,6 +29,8 @@ export class GroupRegistry {
     private readonly log: Logger,
     /** Whether this agent may still write the group (cluster mode: it holds the shard's lease). */
     private readonly mayWrite: (groupId: string) => boolean = () => true,
+    /** The shard lease to fence the group's writes on (cluster mode). */
+    private readonly fenceOf: (groupId: string) => LeaseFence | undefined = () => undefined,
   ) {}
 
   get(groupId: string): Group | undefined {
@@ -54,7 +64,7 @@ export class GroupRegistry {
       if (!this.mayWrite(group.groupId)) {
         throw kafkaError('NOT_COORDINATOR', `this agent no longer holds the coordinator lease of group ${group.groupId}`);
       }
-      const version = await this.kv.put(GROUPS_NAMESPACE, group.groupId, value, group.kvVersion);
+      const version = await this.kv.put(GROUPS_NAMESPACE, group.groupId, value, group.kvVersion, this.fenceOf(group.groupId)).catch(notCoordinatorIfFenced);
       if (version === null) {
         throw kafkaError('NOT_COORDINATOR', `group ${group.groupId} was changed by another coordinator; this agent no longer owns it`);
       }
@@ -89,7 +99,7 @@ export class GroupRegistry {
   remove(group: Group): Promise<void> {
     if (this.groups.get(group.groupId) === group) this.groups.delete(group.groupId);
     return this.chain(group.groupId, async () => {
-      await this.kv.delete(GROUPS_NAMESPACE, group.groupId);
+      await this.kv.delete(GROUPS_NAMESPACE, group.groupId, undefined, this.fenceOf(group.groupId)).catch(notCoordinatorIfFenced);
     });
   }
 

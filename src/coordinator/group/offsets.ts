@@ -2,7 +2,7 @@
 // Offsets live in the store only (no cache): a commit is acknowledged once its transaction is
 // durable, and a fetch always reads what a restart would read.
 import { ErrorCode } from '../../protocol/errors.js';
-import type { GroupOffsetStore, OffsetCommit } from '../../metadata/types.js';
+import type { GroupOffsetStore, LeaseFence, OffsetCommit } from '../../metadata/types.js';
 import type { GroupCoordinatorConfig } from './config.js';
 
 export interface OffsetCommitPartitionInput {
@@ -52,6 +52,8 @@ export async function commitOffsets(
   now: number,
   /** OffsetCommit v2-4 RetentionTimeMs; -1 means the broker's retention, counted from the group emptying. */
   retentionTimeMs: number,
+  /** Cluster mode: the coordinator shard's lease, so a moved shard's old owner cannot commit. */
+  fence?: LeaseFence,
 ): Promise<TopicResult[]> {
   const rows: OffsetCommit[] = [];
   const results = topics.map((t) => {
@@ -78,7 +80,7 @@ export async function commitOffsets(
       }),
     };
   });
-  await store.commitOffsets(groupId, rows);
+  await store.commitOffsets(groupId, rows, fence);
   return results;
 }
 

@@ -1,6 +1,8 @@
 // Which coordinator shard owns a group id. Kafka hashes the group id (Java String.hashCode)
 // modulo the __consumer_offsets partition count; we keep the same rule so the placement is
 // familiar, and the cluster layer can own shards by lease ("group-coordinator/<shard>").
+// Transactional ids use the same shards: one lease makes an agent coordinator of both.
+import type { LeaseFence } from '../../metadata/types.js';
 
 export const DEFAULT_GROUP_SHARDS = 50;
 
@@ -30,6 +32,13 @@ export interface ShardPlacement {
   coordinatorNode(shard: number): number | null;
   /** Whether this agent may serve (and write) the shard. */
   ownsShard(shard: number): boolean;
+  /**
+   * The lease this agent holds the shard under, for store writes that must fail once another
+   * agent took the shard over (LeaseFencedError). Undefined when there are no leases (one agent).
+   */
+  fence(shard: number): LeaseFence | undefined;
+  /** The shard's coordinator epoch (its lease epoch; 0 without leases), for transaction markers. */
+  coordinatorEpoch(shard: number): number;
 }
 
 export class LocalShardPlacement implements ShardPlacement {
@@ -41,5 +50,13 @@ export class LocalShardPlacement implements ShardPlacement {
 
   ownsShard(): boolean {
     return true;
+  }
+
+  fence(): undefined {
+    return undefined;
+  }
+
+  coordinatorEpoch(): number {
+    return 0;
   }
 }

@@ -3,15 +3,29 @@
 // KIP-890 part 1 check (a transactional batch that starts a transaction on a partition must come
 // from a producer whose transaction contains that partition), and reads markers out of control
 // batches so recovery can rebuild the aborted-transaction index from stored batches.
+//
+// KIP-890 as Kafka does it: the produce path asks the transaction coordinator first
+// (`verifyBeforeAppend`, asynchronous: the coordinator may be another agent) and leaves a
+// verification guard for the producer on the partition; the append itself (`check`, synchronous)
+// requires the guard, and any marker for the producer on the partition removes it. So a transaction
+// that ended between the verification and the append cannot be extended by a late batch.
 import type { ProducerBatch, ProducerStateChecker } from '../../log/types.js';
 import { BatchHeader, decodeEndTxnMarker, decodeRecords } from '../../protocol/records/index.js';
+import { ErrorCode, KafkaError } from '../../protocol/errors.js';
 import { DEFAULT_REBUILD_MAX_BYTES } from '../../log/producer-state-rebuild.js';
 import { PartitionProducerState, type DuplicateOf } from './producer-state.js';
 
 /** Whether a transactional produce may write to a partition: throws KafkaError when not. */
 export interface TxnVerifier {
-  verifyTransactionalProduce(transactionalId: string, producerId: bigint, producerEpoch: number, topicId: string, partition: number): void;
+  verifyTransactionalProduce(transactionalId: string, producerId: bigint, producerEpoch: number, topicId: string, partition: number): Promise<void>;
 }
+
+// Record batch v2 header fields read before the batch is decoded.
+const ATTRIBUTES_OFFSET = 21;
+const PRODUCER_ID_OFFSET = 43;
+const PRODUCER_EPOCH_OFFSET = 51;
+const HEADER_BYTES = 61;
+const TRANSACTIONAL_FLAG = 0x10;
 
 export interface ProducerStateManagerOptions {
   /** producer.id.expiration.ms (Kafka's default: one day). */
@@ -44,6 +58,8 @@ export class ProducerStateManager implements ProducerStateChecker {
   readonly rebuildMaxBytes: number;
   /** Set by the composition root once the transaction coordinator exists. */
   verifier: TxnVerifier | null = null;
+  /** KIP-890 verification guards: "topicId:partition:producerId" -> the verified producer epoch. */
+  private readonly verified = new Map<string, number>();
 
   constructor(opts: ProducerStateManagerOptions = {}) {
     this.now = opts.now ?? Date.now;
@@ -111,6 +127,8 @@ export class ProducerStateManager implements ProducerStateChecker {
   }
 
   drop(topicId: string, partition?: number): void {
+    const prefix = partition !== undefined ? `${key(topicId, partition)}:` : `${topicId}:`;
+    for (const k of [...this.verified.keys()]) if (k.startsWith(prefix)) this.verified.delete(k);
     if (partition !== undefined) {
       this.partitions.delete(key(topicId, partition));
       this.committed.delete(key(topicId, partition));
@@ -138,9 +156,31 @@ export class ProducerStateManager implements ProducerStateChecker {
     const dup = state.checkBatch(h);
     if (dup) return { duplicateOf: dup };
     if (h.isTransactional && batch.transactionalId !== null && this.verifier && !state.hasOngoingTxn(h.producerId)) {
-      this.verifier.verifyTransactionalProduce(batch.transactionalId, h.producerId, h.producerEpoch, batch.topicId, batch.partition);
+      if (this.verified.get(`${key(batch.topicId, batch.partition)}:${h.producerId}`) !== h.producerEpoch) {
+        throw new KafkaError(
+          ErrorCode.INVALID_TXN_STATE,
+          `transactional produce to a partition not verified in transaction ${batch.transactionalId} (it ended, or AddPartitionsToTxn was not called; KIP-890)`,
+        );
+      }
     }
     return null;
+  }
+
+  /**
+   * Before appending `records` (one produce partition's batch) from a transactional producer:
+   * when the batch would start the producer's transaction on this partition, asks the coordinator
+   * whether the partition is in it and leaves the guard `check` requires. Throws KafkaError.
+   */
+  async verifyBeforeAppend(topicId: string, partition: number, transactionalId: string, records: Buffer): Promise<void> {
+    if (!this.verifier || records.length < HEADER_BYTES) return;
+    if ((records.readInt16BE(ATTRIBUTES_OFFSET) & TRANSACTIONAL_FLAG) === 0) return;
+    const producerId = records.readBigInt64BE(PRODUCER_ID_OFFSET);
+    const producerEpoch = records.readInt16BE(PRODUCER_EPOCH_OFFSET);
+    if (this.peek(topicId, partition)?.hasOngoingTxn(producerId)) return;
+    const guard = `${key(topicId, partition)}:${producerId}`;
+    if (this.verified.get(guard) === producerEpoch) return;
+    await this.verifier.verifyTransactionalProduce(transactionalId, producerId, producerEpoch, topicId, partition);
+    this.verified.set(guard, producerEpoch);
   }
 
   appended(batch: ProducerBatch, baseOffset: bigint): void {
@@ -153,6 +193,7 @@ export class ProducerStateManager implements ProducerStateChecker {
 
   /** Records a stored batch (data or control) without checks: recovery and the coordinator's markers. */
   replay(topicId: string, partition: number, h: BatchHeader, baseOffset: bigint): void {
+    if (h.isControl) this.verified.delete(`${key(topicId, partition)}:${h.producerId}`);
     applyBatch(this.partition(topicId, partition), h, baseOffset);
   }
 

@@ -9,10 +9,21 @@
 // answers once PrepareCommit is logged), so a committed transaction is readable when the
 // producer hears back; if a marker cannot be written the prepare stays durable and is retried.
 //
-// Deviations: transaction version 1 only (EndTxn v5's per-transaction epoch bump is not served);
-// the coordinator epoch is a constant per agent (single node) until coordinator leases exist.
+// Cluster mode: transactional ids live in the coordinator shards of the group coordinator
+// (groupShard of the id), owned by lease. An agent serves only ids of shards it holds (else
+// NOT_COORDINATOR), loads a shard's transactions when it gains the lease (finishing prepared
+// ones, as after a crash) and forgets them when it loses it. Every store write is fenced on the
+// shard's lease epoch, which is also the coordinator epoch written in markers. Offsets staged by
+// TxnOffsetCommit wait in the store (staged-offsets.ts) because the group's coordinator may be
+// another agent.
+//
+// Deviations: transaction version 1 only (EndTxn v5's per-transaction epoch bump is not served).
 import { ErrorCode, KafkaError } from '../../protocol/errors.js';
+import { LeaseFencedError } from '../../metadata/errors.js';
 import type { GroupOffsetStore, KeyValueStore } from '../../metadata/types.js';
+import type { ShardPlacement } from '../group/shard.js';
+import { groupShard } from '../group/shard.js';
+import { sameTransaction, StagedOffsetStore } from './staged-offsets.js';
 import type { Logger } from '../../observability/logger.js';
 import type { TxnVerifier } from '../producer/producer-state-manager.js';
 import type { ProducerIdManager } from './producer-id-manager.js';
@@ -32,6 +43,9 @@ import {
   type TxnPartition,
   type TxnRecord,
 } from './txn-metadata.js';
+
+/** Placement without leases: this agent coordinates every shard, at coordinator epoch 0. */
+const EVERY_SHARD: ShardPlacement = { coordinatorNode: () => null, ownsShard: () => true, fence: () => undefined, coordinatorEpoch: () => 0 };
 
 export const TXN_NAMESPACE = 'txn';
 
@@ -67,6 +81,10 @@ export interface TxnCoordinatorDeps {
   log: Logger;
   now?: () => number;
   config?: Partial<TxnCoordinatorConfig>;
+  /** Cluster mode: which coordinator shards this agent holds. Default: all of them. */
+  placement?: ShardPlacement;
+  /** Coordinator shard count (the group coordinator's). */
+  shards?: number;
 }
 
 export interface InitProducerIdResult {
@@ -86,24 +104,90 @@ export class TxnCoordinator implements TxnVerifier {
   private readonly now: () => number;
   readonly config: TxnCoordinatorConfig;
   private timer: NodeJS.Timeout | null = null;
+  private started = false;
   private stopped = false;
+  private readonly placement: ShardPlacement;
+  /** Shards whose transactions are being read from the store (a lease just taken). */
+  private readonly loading = new Set<number>();
+  private readonly staged: StagedOffsetStore;
 
   constructor(private readonly deps: TxnCoordinatorDeps) {
     this.now = deps.now ?? Date.now;
     this.config = { ...DEFAULT_TXN_CONFIG, ...deps.config };
+    this.placement = deps.placement ?? EVERY_SHARD;
+    this.staged = new StagedOffsetStore(deps.kv);
   }
 
-  /** Loads every transactional id and finishes what a previous run left half done. */
+  shardOf(transactionalId: string): number {
+    return groupShard(transactionalId, this.deps.shards);
+  }
+
+  /** Loads the transactional ids of the shards held now and finishes what a previous run left half done. */
   async start(): Promise<void> {
-    for (const e of await this.deps.kv.list(TXN_NAMESPACE)) {
-      this.txns.set(e.key, { record: decodeTxnRecord(e.value), version: e.version });
-    }
-    for (const [id, { record }] of this.txns) {
-      if (record.state === 'PrepareCommit' || record.state === 'PrepareAbort') this.spawn(this.finish(id));
-      if (record.state === 'PrepareEpochFence') this.spawn(this.abortFromCoordinator(id));
-    }
+    await this.load((id) => this.placement.ownsShard(this.shardOf(id)));
+    this.started = true;
     this.timer = setInterval(() => void this.tick(), this.config.abortCheckIntervalMs);
     this.timer.unref();
+  }
+
+  /**
+   * Cluster mode: this agent took the shard's lease. Its transactions are read from the store;
+   * requests for them get COORDINATOR_LOAD_IN_PROGRESS meanwhile. Writes of the previous owner
+   * are fenced on the lease, so what is read is final.
+   */
+  async loadShard(shard: number): Promise<void> {
+    if (!this.started) return; // start() loads every shard held by then
+    this.loading.add(shard);
+    try {
+      this.unloadShard(shard); // a stale copy from an earlier tenure
+      const n = await this.load((id) => this.shardOf(id) === shard);
+      this.deps.log.info({ shard, transactionalIds: n }, 'transaction coordinator shard loaded');
+    } finally {
+      this.loading.delete(shard);
+    }
+  }
+
+  /** Cluster mode: the shard's lease was lost or handed over; its next owner loads it. */
+  unloadShard(shard: number): void {
+    for (const id of [...this.txns.keys()]) if (this.shardOf(id) === shard) this.txns.delete(id);
+  }
+
+  private async load(accept: (transactionalId: string) => boolean): Promise<number> {
+    let n = 0;
+    for (const e of await this.deps.kv.list(TXN_NAMESPACE)) {
+      if (!accept(e.key)) continue;
+      const record = decodeTxnRecord(e.value);
+      this.txns.set(e.key, { record, version: e.version });
+      n++;
+      if (record.state === 'PrepareCommit' || record.state === 'PrepareAbort') this.spawn(this.finish(e.key));
+      if (record.state === 'PrepareEpochFence') this.spawn(this.abortFromCoordinator(e.key));
+    }
+    return n;
+  }
+
+  /** Throws NOT_COORDINATOR or COORDINATOR_LOAD_IN_PROGRESS unless this agent serves the id now. */
+  private checkCoordinator(transactionalId: string): void {
+    const shard = this.shardOf(transactionalId);
+    if (!this.placement.ownsShard(shard)) {
+      throw new KafkaError(ErrorCode.NOT_COORDINATOR, `this agent does not coordinate transactional id ${transactionalId}; find the coordinator again`);
+    }
+    if (this.loading.has(shard)) {
+      throw new KafkaError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, `transactional id ${transactionalId} is being loaded after a coordinator move; retry shortly`);
+    }
+  }
+
+  /** Whether this agent coordinates the id now (DescribeTransactions). */
+  coordinates(transactionalId: string): boolean {
+    const shard = this.shardOf(transactionalId);
+    return this.placement.ownsShard(shard) && !this.loading.has(shard);
+  }
+
+  /** The transaction's state: from memory where this agent coordinates it, else from the store. */
+  private async readTxn(transactionalId: string): Promise<TxnRecord | undefined> {
+    const local = this.txns.get(transactionalId);
+    if (local) return local.record;
+    const e = await this.deps.kv.getEntry(TXN_NAMESPACE, transactionalId);
+    return e ? decodeTxnRecord(e.value) : undefined;
   }
 
   async stop(): Promise<void> {
@@ -130,6 +214,7 @@ export class TxnCoordinator implements TxnVerifier {
     }
     if (transactionalId === '') return none(ErrorCode.INVALID_REQUEST);
     if (timeoutMs <= 0 || timeoutMs > this.config.maxTimeoutMs) return none(ErrorCode.INVALID_TRANSACTION_TIMEOUT);
+    this.checkCoordinator(transactionalId);
     return this.withLock(transactionalId, async () => {
       let cur = this.txns.get(transactionalId);
       if (!cur || cur.record.state === 'Dead') {
@@ -184,6 +269,7 @@ export class TxnCoordinator implements TxnVerifier {
 
   private async add(transactionalId: string, producerId: bigint, producerEpoch: number, what: { partitions?: TxnPartition[]; groups?: string[] }): Promise<number> {
     if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
+    this.checkCoordinator(transactionalId);
     return this.withLock(transactionalId, async () => {
       const cur = this.txns.get(transactionalId);
       if (!cur) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
@@ -207,6 +293,7 @@ export class TxnCoordinator implements TxnVerifier {
     abortableCode: number,
   ): Promise<PartitionErrors> {
     const out: PartitionErrors = new Map();
+    this.checkCoordinator(transactionalId);
     const r = this.get(transactionalId);
     for (const t of topics) {
       const m = new Map<number, number>();
@@ -223,9 +310,14 @@ export class TxnCoordinator implements TxnVerifier {
     return out;
   }
 
-  /** KIP-890 part 1, for the produce path: synchronous, from memory. Throws KafkaError. */
-  verifyTransactionalProduce(transactionalId: string, producerId: bigint, producerEpoch: number, topicId: string, partition: number): void {
-    const r = this.get(transactionalId);
+  /**
+   * KIP-890 part 1, asked by a partition leader before the first transactional batch of a producer
+   * on a partition: the partition must be in the producer's ongoing transaction. Answers from
+   * memory where this agent coordinates the id, else from the store (the coordinator writes every
+   * change there before answering the client). Throws KafkaError.
+   */
+  async verifyTransactionalProduce(transactionalId: string, producerId: bigint, producerEpoch: number, topicId: string, partition: number): Promise<void> {
+    const r = await this.readTxn(transactionalId);
     if (!r || r.producerId !== producerId) {
       throw new KafkaError(ErrorCode.INVALID_PRODUCER_ID_MAPPING, `producer id ${producerId} is not the producer of transactional id ${transactionalId}`);
     }
@@ -244,8 +336,9 @@ export class TxnCoordinator implements TxnVerifier {
 
   /**
    * Stages offsets for the group; they become the group's committed offsets when the transaction
-   * commits. `checkGroup` validates the member against the group coordinator. Returns one error
-   * code for every partition.
+   * commits. Called on the group's coordinator, which need not be the transaction's: the
+   * transaction is read from the store then. `checkGroup` validates the member against the group
+   * coordinator. Returns one error code for every partition.
    */
   async txnOffsetCommit(
     transactionalId: string,
@@ -257,39 +350,42 @@ export class TxnCoordinator implements TxnVerifier {
     checkGroup: () => number = () => ErrorCode.NONE,
   ): Promise<number> {
     return this.withLock(transactionalId, async () => {
-      const cur = this.txns.get(transactionalId);
-      if (!cur || cur.record.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
-      const r = cur.record;
+      const r = await this.readTxn(transactionalId);
+      if (!r || r.producerId !== producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
       if (r.producerEpoch !== producerEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH;
       if (r.state === 'PrepareCommit' || r.state === 'PrepareAbort') return ErrorCode.CONCURRENT_TRANSACTIONS;
       if (r.state !== 'Ongoing' || !r.groups.includes(groupId)) return notAddedCode;
       // As in Kafka: the transaction is verified first, then the group membership.
       const groupError = checkGroup();
       if (groupError !== ErrorCode.NONE) return groupError;
-      const staged = [...(r.pendingOffsets[groupId] ?? [])];
-      for (const o of offsets) {
-        const i = staged.findIndex((s) => s.topic === o.topic && s.partition === o.partition);
-        if (i >= 0) staged[i] = o;
-        else staged.push(o);
-      }
-      await this.persist(transactionalId, { ...r, pendingOffsets: { ...r.pendingOffsets, [groupId]: staged }, lastUpdateMs: this.now() }, cur.version);
+      await this.staged.stage(groupId, transactionalId, r, offsets);
       return ErrorCode.NONE;
     });
   }
 
-  /** Whether an open transaction holds uncommitted offsets for the partition (OffsetFetch RequireStable). */
-  hasPendingOffsets(groupId: string, topic: string, partition: number): boolean {
-    for (const { record } of this.txns.values()) {
-      if (isComplete(record.state)) continue;
-      if (record.pendingOffsets[groupId]?.some((o) => o.topic === topic && o.partition === partition)) return true;
+  /**
+   * Partitions ("topic\0partition") of the group whose offsets an open transaction has staged
+   * (OffsetFetch RequireStable). Entries of transactions that already ended are ignored.
+   */
+  async pendingOffsetPartitions(groupId: string): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const { transactionalId, staged } of await this.staged.list(groupId)) {
+      const r = await this.readTxn(transactionalId);
+      if (!r || isComplete(r.state) || !sameTransaction(r, staged)) continue;
+      for (const o of staged.offsets) out.add(`${o.topic}\u0000${o.partition}`);
     }
-    return false;
+    return out;
+  }
+
+  async hasPendingOffsets(groupId: string, topic: string, partition: number): Promise<boolean> {
+    return (await this.pendingOffsetPartitions(groupId)).has(`${topic}\u0000${partition}`);
   }
 
   // EndTxn --------------------------------------------------------------------------------------
 
   async endTxn(transactionalId: string, producerId: bigint, producerEpoch: number, commit: boolean): Promise<number> {
     if (transactionalId === '') return ErrorCode.INVALID_REQUEST;
+    this.checkCoordinator(transactionalId);
     const error = await this.withLock(transactionalId, async () => {
       const cur = this.txns.get(transactionalId);
       if (!cur) return ErrorCode.INVALID_PRODUCER_ID_MAPPING;
@@ -328,9 +424,11 @@ export class TxnCoordinator implements TxnVerifier {
       const r = this.get(transactionalId);
       if (!r || (r.state !== 'PrepareCommit' && r.state !== 'PrepareAbort')) return;
       const marker = r.state === 'PrepareCommit' ? 'commit' : 'abort';
+      const shard = this.shardOf(transactionalId);
+      const coordinatorEpoch = this.deps.placement ? this.placement.coordinatorEpoch(shard) : this.config.coordinatorEpoch;
       await Promise.all(
         r.partitions.map((tp) =>
-          this.deps.markers.writeMarker(tp, r.producerId, r.producerEpoch, this.config.coordinatorEpoch, marker).catch((err: unknown) => {
+          this.deps.markers.writeMarker(tp, r.producerId, r.producerEpoch, coordinatorEpoch, marker).catch((err: unknown) => {
             // A deleted topic has no log to mark; anything else must be retried.
             if (err instanceof KafkaError && err.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) return;
             this.deps.log.warn({ err, transactionalId, topic: tp.topic, partition: tp.partition }, 'writing a transaction marker failed; will retry');
@@ -338,14 +436,19 @@ export class TxnCoordinator implements TxnVerifier {
           }),
         ),
       );
-      if (marker === 'commit') {
-        for (const [groupId, offsets] of Object.entries(r.pendingOffsets)) {
+      // Staged offsets: applied on commit (only those of this very transaction), dropped either way.
+      const fence = this.placement.fence(shard);
+      for (const groupId of r.groups) {
+        const staged = marker === 'commit' ? await this.staged.get(groupId, transactionalId) : null;
+        if (staged && sameTransaction(staged, r)) {
           const now = this.now();
           await this.deps.offsets.commitOffsets(
             groupId,
-            offsets.map((o) => ({ ...o, commitTimestamp: now })),
+            staged.offsets.map((o) => ({ ...o, metadata: o.metadata ?? '', commitTimestamp: now })),
+            fence,
           );
         }
+        await this.staged.remove(groupId, transactionalId, fence);
       }
       await this.withLock(transactionalId, async () => {
         const cur = this.txns.get(transactionalId);
@@ -380,7 +483,8 @@ export class TxnCoordinator implements TxnVerifier {
       const cur = this.txns.get(transactionalId);
       if (!cur || !isComplete(cur.record.state)) return;
       if (this.now() - cur.record.lastUpdateMs < this.config.transactionalIdExpirationMs) return;
-      if (await this.deps.kv.delete(TXN_NAMESPACE, transactionalId, cur.version)) this.txns.delete(transactionalId);
+      const fence = this.placement.fence(this.shardOf(transactionalId));
+      if (await this.deps.kv.delete(TXN_NAMESPACE, transactionalId, cur.version, fence).catch(() => false)) this.txns.delete(transactionalId);
     });
   }
 
@@ -400,7 +504,15 @@ export class TxnCoordinator implements TxnVerifier {
   // Plumbing ------------------------------------------------------------------------------------
 
   private async persist(transactionalId: string, record: TxnRecord, expectedVersion: number): Promise<void> {
-    const version = await this.deps.kv.put(TXN_NAMESPACE, transactionalId, encodeTxnRecord(record), expectedVersion);
+    let version: number | null;
+    try {
+      version = await this.deps.kv.put(TXN_NAMESPACE, transactionalId, encodeTxnRecord(record), expectedVersion, this.placement.fence(this.shardOf(transactionalId)));
+    } catch (err) {
+      if (!(err instanceof LeaseFencedError)) throw err;
+      // The shard moved: its new owner loaded the entry; this agent must not act on it any more.
+      this.txns.delete(transactionalId);
+      throw new KafkaError(ErrorCode.NOT_COORDINATOR, `transactional id ${transactionalId} moved to another coordinator; find the coordinator again`);
+    }
     if (version === null) {
       // Someone else wrote the entry: another agent owns this transactional id now.
       const fresh = await this.deps.kv.getEntry(TXN_NAMESPACE, transactionalId);

@@ -57,10 +57,8 @@ export interface TxnRecord {
   timeoutMs: number;
   state: TxnState;
   partitions: TxnPartition[];
-  /** Consumer groups whose offsets the transaction commits (AddOffsetsToTxn). */
+  /** Consumer groups whose offsets the transaction commits (AddOffsetsToTxn); see staged-offsets.ts. */
   groups: string[];
-  /** TxnOffsetCommit offsets by group, applied to the group's offsets on commit. */
-  pendingOffsets: Record<string, PendingOffset[]>;
   /** Wall-clock ms; -1 when no transaction has started. */
   txnStartMs: number;
   lastUpdateMs: number;
@@ -82,7 +80,6 @@ export function newTxnRecord(transactionalId: string, producerId: bigint, timeou
     state: 'Empty',
     partitions: [],
     groups: [],
-    pendingOffsets: {},
     txnStartMs: -1,
     lastUpdateMs: nowMs,
   };
@@ -133,7 +130,7 @@ export function prepareInitProducerId(
     default:
       break;
   }
-  const base = { ...r, timeoutMs, state: 'Empty' as TxnState, partitions: [], groups: [], pendingOffsets: {}, txnStartMs: -1, lastUpdateMs: nowMs };
+  const base = { ...r, timeoutMs, state: 'Empty' as TxnState, partitions: [], groups: [], txnStartMs: -1, lastUpdateMs: nowMs };
   // A retried InitProducerId after a rotation: answer with the current id and epoch again.
   if (expected && expected.producerId === r.previousProducerId && expected.producerId !== r.producerId) {
     return ok(base);
@@ -243,21 +240,28 @@ export function complete(r: TxnRecord, nowMs: number): TxnRecord {
     state: r.state === 'PrepareCommit' ? 'CompleteCommit' : 'CompleteAbort',
     partitions: [],
     groups: [],
-    pendingOffsets: {},
     lastUpdateMs: nowMs,
   };
 }
 
 // Persistence: JSON with bigints as strings.
 
-export function encodeTxnRecord(r: TxnRecord): Buffer {
-  return Buffer.from(
-    JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? { $big: v.toString() } : v)),
+export function encodeJson(value: unknown): Buffer {
+  return Buffer.from(JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? { $big: v.toString() } : v)));
+}
+
+export function decodeJson(buf: Buffer): unknown {
+  return JSON.parse(buf.toString('utf8'), (_k, v) =>
+    v !== null && typeof v === 'object' && typeof v.$big === 'string' && Object.keys(v).length === 1 ? BigInt(v.$big) : v,
   );
 }
 
+export function encodeTxnRecord(r: TxnRecord): Buffer {
+  return encodeJson(r);
+}
+
 export function decodeTxnRecord(buf: Buffer): TxnRecord {
-  return JSON.parse(buf.toString('utf8'), (_k, v) =>
-    v !== null && typeof v === 'object' && typeof v.$big === 'string' && Object.keys(v).length === 1 ? BigInt(v.$big) : v,
-  ) as TxnRecord;
+  // Records written before offsets were staged separately carry a pendingOffsets field: dropped.
+  const { pendingOffsets: _old, ...r } = decodeJson(buf) as TxnRecord & { pendingOffsets?: unknown };
+  return r;
 }

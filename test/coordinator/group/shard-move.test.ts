@@ -11,19 +11,38 @@ import { silentLogger } from '../../../src/observability/logger.js';
 import { GroupCoordinator } from '../../../src/coordinator/group/coordinator.js';
 import { DEFAULT_GROUP_COORDINATOR_CONFIG } from '../../../src/coordinator/group/config.js';
 import { ManualTimer } from '../../../src/coordinator/group/timer.js';
-import type { ShardPlacement } from '../../../src/coordinator/group/shard.js';
+import { groupShard, shardLeaseResource, type ShardPlacement } from '../../../src/coordinator/group/shard.js';
+import type { MetadataStore } from '../../../src/metadata/types.js';
 import type { ClassicGroup } from '../../../src/coordinator/group/classic-group.js';
 import { ErrorCode, KafkaError } from '../../../src/protocol/errors.js';
 import { joinInput } from './helpers.js';
 
+/** Placement driven by the test, over real shard leases in the store (as LeaseManager keeps them). */
 class TestPlacement implements ShardPlacement {
   owned = false;
-  constructor(private readonly nodeId: number) {}
+  private epoch = -1;
+  constructor(
+    private readonly nodeId: number,
+    private readonly store: MetadataStore,
+  ) {}
+  /** Takes the shard's lease (ttl short, so the other placement can take it after it runs out). */
+  async take(shard: number, ttlMs: number): Promise<void> {
+    const lease = await this.store.leases.acquire(shardLeaseResource(shard), `agent-${this.nodeId}`, ttlMs);
+    assert.ok(lease, 'the shard lease is free');
+    this.epoch = lease.epoch;
+    this.owned = true;
+  }
   coordinatorNode(): number | null {
     return this.owned ? this.nodeId : null;
   }
   ownsShard(): boolean {
     return this.owned;
+  }
+  fence(shard: number) {
+    return { resource: shardLeaseResource(shard), holder: `agent-${this.nodeId}`, epoch: this.epoch };
+  }
+  coordinatorEpoch(): number {
+    return this.epoch;
   }
 }
 
@@ -37,12 +56,12 @@ test('a coordinator shard moves: groups load on the new owner, the old one is fe
     await c.start();
     return c;
   };
-  const pa = new TestPlacement(1);
-  const pb = new TestPlacement(2);
-  pa.owned = true;
+  const pa = new TestPlacement(1, store);
+  const pb = new TestPlacement(2, store);
+  const shard = groupShard('g', config.shards);
+  await pa.take(shard, 200);
   const a = await make(1, pa);
   const b = await make(2, pb);
-  const shard = a.shardOf('g');
 
   // A stable group of one on A, with a committed offset.
   const first = await a.joinGroup(joinInput('g'));
@@ -60,7 +79,8 @@ test('a coordinator shard moves: groups load on the new owner, the old one is fe
   assert.equal(b.heartbeat({ groupId: 'g', generationId: 1, memberId, groupInstanceId: null }), ErrorCode.NOT_COORDINATOR);
 
   // The shard moves to B (A has not noticed yet): B loads the group at its generation.
-  pb.owned = true;
+  await new Promise((r) => setTimeout(r, 250));
+  await pb.take(shard, 60_000);
   await b.loadShard(shard);
   const moved = b.registry.get('g') as ClassicGroup | undefined;
   assert.equal(moved?.generationId, 1);
@@ -71,6 +91,14 @@ test('a coordinator shard moves: groups load on the new owner, the old one is fe
   // A's late write of the group (its copy is at the version B claimed over) is refused.
   const stale = a.registry.get('g')!;
   await assert.rejects(a.registry.persist(stale), (err: unknown) => err instanceof KafkaError && err.code === ErrorCode.NOT_COORDINATOR);
+  // Even at the version B wrote, A's write is fenced on the shard lease epoch in the store.
+  const current = b.registry.get('g')!;
+  stale.kvVersion = current.kvVersion;
+  await assert.rejects(a.registry.persist(stale), (err: unknown) => err instanceof KafkaError && err.code === ErrorCode.NOT_COORDINATOR);
+  // And so is an offset commit A accepts before it learns of the move: the stored offset stays.
+  assert.equal((await commit(a, 9n))[0]!.partitions[0]!.errorCode, ErrorCode.NOT_COORDINATOR);
+  const after = await b.fetchOffsets({ groupId: 'g', memberId: null, memberEpoch: -1, topics: [{ name: 't', partitionIndexes: [0] }] });
+  assert.equal(after.topics[0]!.partitions[0]!.committedOffset, 7n);
 
   // A learns it lost the lease: it forgets the shard and answers NOT_COORDINATOR.
   pa.owned = false;

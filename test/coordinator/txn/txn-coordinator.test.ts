@@ -74,8 +74,8 @@ test('commit writes markers to every partition and applies staged offsets', asyn
   const { producerId: pid } = await coord.initProducerId('t', 60_000, null);
   const added = await coord.addPartitions('t', pid, 0, [T('a', 0, 1), T('b', 0)]);
   assert.deepEqual([...added.get('a')!.values()], [0, 0]);
-  assert.throws(() => coord.verifyTransactionalProduce('t', pid, 0, 'id-c', 0), (e: KafkaError) => e.code === ErrorCode.INVALID_TXN_STATE);
-  coord.verifyTransactionalProduce('t', pid, 0, 'id-a', 1);
+  await assert.rejects(coord.verifyTransactionalProduce('t', pid, 0, 'id-c', 0), (e: KafkaError) => e.code === ErrorCode.INVALID_TXN_STATE);
+  await coord.verifyTransactionalProduce('t', pid, 0, 'id-a', 1);
   assert.equal(
     await coord.txnOffsetCommit('t', 'g', pid, 0, [{ topic: 'in', partition: 0, offset: 5n, leaderEpoch: -1, metadata: null }], ErrorCode.INVALID_TXN_STATE),
     ErrorCode.INVALID_TXN_STATE,
@@ -86,7 +86,7 @@ test('commit writes markers to every partition and applies staged offsets', asyn
     await coord.txnOffsetCommit('t', 'g', pid, 0, [{ topic: 'in', partition: 0, offset: 5n, leaderEpoch: -1, metadata: null }], ErrorCode.INVALID_TXN_STATE),
     ErrorCode.NONE,
   );
-  assert.equal(coord.hasPendingOffsets('g', 'in', 0), true);
+  assert.equal(await coord.hasPendingOffsets('g', 'in', 0), true);
   assert.deepEqual(await store.offsets.fetchOffsets('g'), []);
   assert.equal(await coord.endTxn('t', pid, 0, true), ErrorCode.NONE);
   assert.deepEqual(markers.written.map((m) => `${m.topic}-${m.partition}:${m.marker}`).sort(), ['a-0:commit', 'a-1:commit', 'b-0:commit']);
