@@ -345,15 +345,23 @@ export class LeaseManager implements ClusterView, PartitionLeadership {
 
   async recoveryRecords(topicId: string, partition: number, epoch: number, committedEnd: bigint): Promise<WalRecord[]> {
     const prev = this.held.get(partitionLeaseResource(topicId, partition))?.previous;
+    const out: WalRecord[] = [];
     // A released lease (holder null) was handed over gracefully: its tail is committed.
-    if (!prev || prev.holder === null) return [];
     // Same epoch: this agent re-took its own lease (restart). epoch - 1: the holder right before us.
-    if (prev.epoch !== epoch && prev.epoch !== epoch - 1) return [];
-    const walDir = prev.holder === this.opts.agentId ? this.opts.walDir : this.everyAgent.get(prev.holder)?.walDir;
-    if (!walDir) return [];
-    const records = await readPartitionRecords(walDir, topicId, partition, prev.epoch, committedEnd);
-    if (records.length > 0) this.opts.log.info({ topicId, partition, from: prev.holder, records: records.length }, "recovering the previous leader's unflushed records from its WAL");
-    return records;
+    if (prev && prev.holder !== null && (prev.epoch === epoch || prev.epoch === epoch - 1)) {
+      const walDir = prev.holder === this.opts.agentId ? this.opts.walDir : this.everyAgent.get(prev.holder)?.walDir;
+      if (walDir) out.push(...(await readPartitionRecords(walDir, topicId, partition, prev.epoch, committedEnd)));
+      if (out.length > 0) this.opts.log.info({ topicId, partition, from: prev.holder, records: out.length }, "recovering the previous leader's unflushed records from its WAL");
+    }
+    // This agent's own tail under the current lease: a log of ours closed and opened again at the
+    // same epoch (a failed open, a close after an error) left its unflushed records in our WAL.
+    if (!(prev?.holder === this.opts.agentId && prev.epoch === epoch)) {
+      const from = out.length > 0 ? out[out.length - 1]!.lastOffset + 1n : committedEnd;
+      const own = await readPartitionRecords(this.opts.walDir, topicId, partition, epoch, from);
+      if (own.length > 0) this.opts.log.info({ topicId, partition, records: own.length }, 'recovering our own unflushed records of this lease from the WAL');
+      out.push(...own);
+    }
+    return out;
   }
 
   lost(topicId: string, partition: number, epoch: number): void {
