@@ -81,6 +81,9 @@ export class LeaseManager implements ClusterView, PartitionLeadership {
   private readonly acquiring = new Map<string, Promise<number | null>>();
   private timer: NodeJS.Timeout | null = null;
   private round: Promise<void> | null = null;
+  /** performance.now() of the first round that reached the store after rounds that did not. */
+  private storeBackAt: number | null = null;
+  private lastRoundFailed = false;
   private stopped = false;
   private readonly intervalMs: number;
   logs: LeadershipTarget | null = null;
@@ -146,7 +149,10 @@ export class LeaseManager implements ClusterView, PartitionLeadership {
   runRound(): Promise<void> {
     if (!this.round) {
       this.round = this.roundOnce()
-        .catch((err) => this.opts.log.warn({ err }, 'cluster round failed; leases are renewed at the next one'))
+        .catch((err) => {
+          this.lastRoundFailed = true;
+          this.opts.log.warn({ err }, 'cluster round failed; leases are renewed at the next one');
+        })
         .finally(() => {
           this.round = null;
         });
@@ -158,6 +164,8 @@ export class LeaseManager implements ClusterView, PartitionLeadership {
     const o = this.opts;
     const started = performance.now();
     if (!(await o.store.agents.heartbeat(o.agentId))) await this.register();
+    if (this.lastRoundFailed) this.storeBackAt = performance.now();
+    this.lastRoundFailed = false;
     this.checkRenewed(await o.store.leases.renewAll(o.agentId, o.leaseTimeoutMs), started);
     await this.refresh();
     await this.place();
@@ -217,7 +225,7 @@ export class LeaseManager implements ClusterView, PartitionLeadership {
         if (topic) await this.logs.partition(topic, row.partition).catch(() => undefined);
         continue;
       }
-      if (row.leaderAgent !== null && row.leaderAgent !== me && live.has(row.leaderAgent)) continue;
+      if (row.leaderAgent !== null && row.leaderAgent !== me && (live.has(row.leaderAgent) || this.inOutageGrace())) continue;
       const topic = await this.topics?.getById(row.topicId);
       if (!topic) continue;
       const epoch = await this.acquirePartition(topic, row.partition);
@@ -227,7 +235,7 @@ export class LeaseManager implements ClusterView, PartitionLeadership {
       const resource = `${SHARD_PREFIX}${shard}`;
       if (this.targets.get(resource) !== me || this.held.has(resource)) continue;
       const cur = this.shardLeases.get(shard);
-      if (cur?.holder && cur.holder !== me && live.has(cur.holder)) continue;
+      if (cur?.holder && cur.holder !== me && (live.has(cur.holder) || this.inOutageGrace())) continue;
       const lease = await this.opts.store.leases.acquire(resource, me, this.opts.leaseTimeoutMs);
       if (lease) {
         this.held.set(resource, { epoch: lease.epoch, validUntil: performance.now() + this.opts.leaseTimeoutMs * 0.9, previous: null });
@@ -254,6 +262,15 @@ export class LeaseManager implements ClusterView, PartitionLeadership {
         if (!this.held.has(resource)) this.held.set(resource, h);
       }
     }
+  }
+
+  /**
+   * Right after a store outage every agent's heartbeat looks stale, so the first one back would
+   * take everybody's leases and hand them back over the next rounds. For one lease timeout after
+   * the store is reachable again, leases other agents held are left for them to renew.
+   */
+  private inOutageGrace(): boolean {
+    return this.storeBackAt !== null && performance.now() - this.storeBackAt < this.opts.leaseTimeoutMs;
   }
 
   private async acquirePartition(topic: TopicRecord, partition: number): Promise<number | null> {
@@ -334,7 +351,7 @@ export class LeaseManager implements ClusterView, PartitionLeadership {
     if (this.targetOwner(topic.id, partition) !== this.opts.agentId) return null;
     const row = this.partitionRows.get(partitionKey(topic.id, partition));
     const live = new Set(this.liveIds());
-    if (row?.leaderAgent && row.leaderAgent !== this.opts.agentId && live.has(row.leaderAgent)) return null;
+    if (row?.leaderAgent && row.leaderAgent !== this.opts.agentId && (live.has(row.leaderAgent) || this.inOutageGrace())) return null;
     return this.acquirePartition(topic, partition).catch(() => null);
   }
 
