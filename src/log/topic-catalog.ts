@@ -20,18 +20,41 @@ export class TopicCatalog {
   private byName = new Map<string, TopicRecord>();
   private byId = new Map<string, TopicRecord>();
   private loaded = false;
+  /** Counts local changes, so a refresh that raced one does not overwrite it with older rows. */
+  private mutations = 0;
   private readonly creating = new Map<string, Promise<TopicRecord>>();
   /** Called after a topic is created, deleted or changed (partition logs react to it). */
   onChange?: (event: 'created' | 'deleted' | 'changed', topic: TopicRecord) => void;
 
   constructor(private readonly store: MetadataStore) {}
 
-  /** Reloads every topic from the store (start-up; other agents' changes in cluster mode). */
+  /**
+   * Reloads every topic from the store (start-up; other agents' changes in cluster mode). After the
+   * first load, differences are reported through onChange like local changes, so a topic another
+   * agent deleted or reconfigured stops or changes its logs here too.
+   */
   async refresh(): Promise<void> {
+    const before = this.mutations;
     const topics = await this.store.topics.listTopics();
+    // A local change made while the list was read is newer than it; the next refresh catches up.
+    if (this.loaded && this.mutations !== before) return;
+    const previous = this.loaded ? this.byId : null;
     this.byName = new Map(topics.map((t) => [t.name, t]));
     this.byId = new Map(topics.map((t) => [t.id, t]));
     this.loaded = true;
+    if (!previous || !this.onChange) return;
+    for (const [id, old] of previous) if (!this.byId.has(id)) this.onChange('deleted', old);
+    for (const t of topics) {
+      const old = previous.get(t.id);
+      if (!old) this.onChange('created', t);
+      else if (old.partitions !== t.partitions || JSON.stringify(old.configs) !== JSON.stringify(t.configs)) this.onChange('changed', t);
+    }
+  }
+
+  private put(t: TopicRecord): void {
+    this.byName.set(t.name, t);
+    this.byId.set(t.id, t);
+    this.mutations++;
   }
 
   private async ensureLoaded(): Promise<void> {
@@ -65,8 +88,7 @@ export class TopicCatalog {
 
   private remember(t: TopicRecord | null): TopicRecord | undefined {
     if (!t) return undefined;
-    this.byName.set(t.name, t);
-    this.byId.set(t.id, t);
+    this.put(t);
     return t;
   }
 
@@ -100,8 +122,7 @@ export class TopicCatalog {
     const attempt = this.store.topics
       .createTopic({ name: opts.name, id: randomUUID(), partitions: opts.partitions, configs: opts.configs ?? {} })
       .then((t) => {
-        this.byName.set(t.name, t);
-        this.byId.set(t.id, t);
+        this.put(t);
         this.onChange?.('created', t);
         return t;
       })
@@ -137,6 +158,7 @@ export class TopicCatalog {
     await this.store.topics.deleteTopic(id);
     this.byName.delete(t.name);
     this.byId.delete(id);
+    this.mutations++;
     this.onChange?.('deleted', t);
     return t;
   }
@@ -146,8 +168,7 @@ export class TopicCatalog {
     if (!t) throw kafkaError('UNKNOWN_TOPIC_OR_PARTITION', `no topic with id ${id}`);
     await this.store.topics.setTopicConfigs(id, configs);
     const next = { ...t, configs: { ...configs } };
-    this.byName.set(t.name, next);
-    this.byId.set(id, next);
+    this.put(next);
     this.onChange?.('changed', next);
   }
 
@@ -160,8 +181,7 @@ export class TopicCatalog {
     if (total > MAX_PARTITIONS) throw kafkaError('INVALID_PARTITIONS', `number of partitions must be at most ${MAX_PARTITIONS}`);
     await this.store.topics.addPartitions(id, total);
     const next = { ...t, partitions: total };
-    this.byName.set(t.name, next);
-    this.byId.set(id, next);
+    this.put(next);
     this.onChange?.('changed', next);
   }
 }
