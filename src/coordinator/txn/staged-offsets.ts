@@ -30,7 +30,8 @@ export class StagedOffsetStore {
   constructor(private readonly kv: KeyValueStore) {}
 
   /** Adds offsets to the transaction's entry for the group (a later offset for a partition wins). */
-  async stage(groupId: string, transactionalId: string, txn: TxnStamp, offsets: PendingOffset[]): Promise<void> {
+  /** `fence`: the group's coordinator shard lease (the member check was made under it). */
+  async stage(groupId: string, transactionalId: string, txn: TxnStamp, offsets: PendingOffset[], fence?: LeaseFence): Promise<void> {
     const ns = namespaceOf(groupId);
     // Compare-and-set: two TxnOffsetCommits of one transaction may race (a client retry).
     for (let attempt = 0; ; attempt++) {
@@ -43,7 +44,7 @@ export class StagedOffsetStore {
         else merged.push(o);
       }
       const value: StagedOffsets = { producerId: txn.producerId, producerEpoch: txn.producerEpoch, txnStartMs: txn.txnStartMs, offsets: merged };
-      if ((await this.kv.put(ns, transactionalId, encodeJson(value), cur?.version ?? 0)) !== null) return;
+      if ((await this.kv.put(ns, transactionalId, encodeJson(value), cur?.version ?? 0, fence)) !== null) return;
       if (attempt >= 5) throw new Error(`staging offsets of group ${groupId} for transaction ${transactionalId} keeps conflicting`);
     }
   }

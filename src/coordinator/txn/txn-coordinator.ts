@@ -358,7 +358,13 @@ export class TxnCoordinator implements TxnVerifier {
       // As in Kafka: the transaction is verified first, then the group membership.
       const groupError = checkGroup();
       if (groupError !== ErrorCode.NONE) return groupError;
-      await this.staged.stage(groupId, transactionalId, r, offsets);
+      // Groups and transactional ids share the coordinator shards: the group's lease fences this.
+      try {
+        await this.staged.stage(groupId, transactionalId, r, offsets, this.placement.fence(this.shardOf(groupId)));
+      } catch (err) {
+        if (err instanceof LeaseFencedError) return ErrorCode.NOT_COORDINATOR;
+        throw err;
+      }
       return ErrorCode.NONE;
     });
   }

@@ -80,6 +80,8 @@ test('a transactional id moves between coordinators with its shard lease', async
   const b = await agent(store, 'agent-b');
   const id = 'txn-1';
   const shard = a.coord.shardOf(id);
+  assert.notEqual(a.coord.shardOf('g'), shard, 'the group lives in another shard');
+  await b.placement.take(b.coord.shardOf('g'), 60_000); // B coordinates the group
 
   // Nobody holds the shard: both refuse (clients look the coordinator up again).
   await assert.rejects(a.coord.initProducerId(id, 60_000, null), (e: KafkaError) => e.code === ErrorCode.NOT_COORDINATOR);
@@ -99,6 +101,7 @@ test('a transactional id moves between coordinators with its shard lease', async
   await assert.rejects(b.coord.verifyTransactionalProduce(id, pid, 0, 'id-out', 2), (e: KafkaError) => e.code === ErrorCode.INVALID_TXN_STATE);
   await assert.rejects(b.coord.verifyTransactionalProduce(id, pid, 1, 'id-out', 1), (e: KafkaError) => e.code === ErrorCode.INVALID_PRODUCER_EPOCH);
   assert.equal(await b.coord.txnOffsetCommit(id, 'g', pid, 0, offset(5n), ErrorCode.INVALID_TXN_STATE), ErrorCode.NONE);
+  assert.equal(await a.coord.txnOffsetCommit(id, 'g', pid, 0, offset(6n), ErrorCode.INVALID_TXN_STATE), ErrorCode.NOT_COORDINATOR, "staging is fenced on the group's shard");
   assert.equal(await b.coord.txnOffsetCommit(id, 'other', pid, 0, offset(5n), ErrorCode.INVALID_TXN_STATE), ErrorCode.INVALID_TXN_STATE);
   assert.equal(await a.coord.hasPendingOffsets('g', 'in', 0), true, 'RequireStable sees the staged offset from any agent');
 
@@ -159,6 +162,7 @@ test('offsets staged by an earlier transaction of the same producer are never ap
   const id = 'txn-3';
   const shard = a.coord.shardOf(id);
   await a.placement.take(shard, 60_000);
+  await a.placement.take(a.coord.shardOf('g'), 60_000);
   await a.coord.loadShard(shard);
   const { producerId: pid } = await a.coord.initProducerId(id, 60_000, null);
   await a.coord.addPartitions(id, pid, 0, [{ name: 'out', partitions: [0] }]);
