@@ -315,6 +315,11 @@ export class TxnCoordinator implements TxnVerifier {
    * on a partition: the partition must be in the producer's ongoing transaction. Answers from
    * memory where this agent coordinates the id, else from the store (the coordinator writes every
    * change there before answering the client). Throws KafkaError.
+   *
+   * Deviation (DESIGN.md keeps the store off the produce path but for segment commits): in cluster
+   * mode the first batch of a transaction on a partition led away from its coordinator costs one
+   * store read, where Kafka sends AddPartitionsToTxn(verifyOnly) to the coordinator. The store is
+   * the coordinator's source of truth and stays answerable while the shard moves between agents.
    */
   async verifyTransactionalProduce(transactionalId: string, producerId: bigint, producerEpoch: number, topicId: string, partition: number): Promise<void> {
     const r = await this.readTxn(transactionalId);
