@@ -11,6 +11,9 @@
 // `workers` worker threads (default 4) so that one client thread is not the limit. The client
 // still shares the machine with the agents: the numbers show how the brokers scale under the same
 // load generator, not a ceiling.
+//
+// `npm run bench cluster` runs both parts (bench/index.ts); BENCH_CLUSTER_KILLS and
+// BENCH_CLUSTER_SECONDS shorten them. Direct run: node dist/bench/cluster.js [kills] [seconds].
 import { mkdtempSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
@@ -67,15 +70,17 @@ async function settled(pg: TestPostgres, agents: number, partitions: number, lea
   }, 60_000);
 }
 
+/** Port of the agent holding the partition's lease (waits out a handover in progress). */
 async function leaderPort(pg: TestPostgres, topic: string, partition: number): Promise<number> {
-  const rows = await query<{ port: number }>(
-    pg.url,
-    `SELECT a.port FROM partitions p JOIN topics t ON t.id = p.topic_id JOIN agents a ON a.agent_id = p.leader_agent
-     WHERE t.name = $1 AND p.partition_index = $2`,
-    [topic, partition],
-  );
-  if (rows.length !== 1) throw new Error(`no leader recorded for ${topic}/${partition}`);
-  return Number(rows[0]!.port);
+  return until(`a leader of ${topic}/${partition}`, async () => {
+    const rows = await query<{ port: number }>(
+      pg.url,
+      `SELECT a.port FROM partitions p JOIN topics t ON t.id = p.topic_id JOIN agents a ON a.agent_id = p.leader_agent
+       WHERE t.name = $1 AND p.partition_index = $2 AND p.lease_expires_at > (extract(epoch from clock_timestamp()) * 1000)::bigint`,
+      [topic, partition],
+    );
+    return rows.length === 1 ? Number(rows[0]!.port) : undefined;
+  });
 }
 
 /** Starts an agent and waits until its Kafka port accepts connections (registration comes earlier). */
@@ -240,13 +245,28 @@ async function measureThroughput(pg: TestPostgres, size: number, seconds: number
   }
 }
 
+/** Positive integer from the environment, else undefined (a bad value is an error, not ignored). */
+function envCount(name: string): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}=${raw}: expected a positive whole number`);
+  return n;
+}
+
+/**
+ * Options not given come from BENCH_CLUSTER_KILLS and BENCH_CLUSTER_SECONDS (so `npm run bench
+ * cluster` can be shortened), else the defaults: 20 kills, 10 s per cluster size.
+ */
 export async function runClusterBench(opts: ClusterBenchOptions = {}): Promise<ClusterBenchResult> {
   const leaseMs = opts.leaseMs ?? 3000;
+  const kills = opts.kills ?? envCount('BENCH_CLUSTER_KILLS') ?? 20;
+  const seconds = opts.seconds ?? envCount('BENCH_CLUSTER_SECONDS') ?? 10;
   const pg = await startPostgres();
   try {
-    const failover = await measureFailover(pg, opts.kills ?? 20, leaseMs);
+    const failover = await measureFailover(pg, kills, leaseMs);
     const throughput: ThroughputRow[] = [];
-    for (const size of opts.sizes ?? [1, 2, 3]) throughput.push(await measureThroughput(pg, size, opts.seconds ?? 10, leaseMs, opts.workers ?? 4));
+    for (const size of opts.sizes ?? [1, 2, 3]) throughput.push(await measureThroughput(pg, size, seconds, leaseMs, opts.workers ?? 4));
     return { failover, throughput };
   } finally {
     await pg.stop();
@@ -262,10 +282,13 @@ if (!isMainThread && parentPort) {
   produceLoad(workerData as LoadJob, start).then((n) => port.postMessage(n));
 } else if (import.meta.url === `file://${process.argv[1]}`) {
   // Direct run: node dist/bench/cluster.js [kills] [seconds]
-  const kills = Number(process.argv[2] ?? 20);
-  const seconds = Number(process.argv[3] ?? 10);
+  const kills = process.argv[2] === undefined ? undefined : Number(process.argv[2]);
+  const seconds = process.argv[3] === undefined ? undefined : Number(process.argv[3]);
   runClusterBench({ kills, seconds }).then(
     (r) => {
+      const f = r.failover;
+      console.log(`failover over ${f.kills} kills (lease ${f.leaseMs} ms): min ${f.minMs} ms, median ${f.medianMs} ms, max ${f.maxMs} ms`);
+      for (const t of r.throughput) console.log(`${t.agents} agent(s): ${t.recordsPerSec} records/s, ${t.mbPerSec.toFixed(1)} MB/s over ${t.seconds.toFixed(1)} s`);
       console.log(JSON.stringify(r, null, 2));
       process.exit(0);
     },

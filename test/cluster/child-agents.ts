@@ -1,13 +1,16 @@
 // Helpers for cluster tests that run agents as child processes (node dist/src/cli.js serve) over one
 // PostgreSQL and one file: object store: start/stop agents, a producer loop that records what was
-// acknowledged, an exactly-once read-back, and the audit of segment rows.
+// acknowledged, consumer groups (kafkajs and librdkafka) that consume through a disruption, an
+// exactly-once read-back, and the audit of segment rows.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { Kafka, logLevel, type Consumer, type Producer } from 'kafkajs';
 import pg from 'pg';
 import { freePort } from '../helpers/child-broker.js';
+import { runConfluentKafka, type ConfluentResult, type RdkafkaConfig } from '../helpers/confluent-kafka.js';
 
 const CLI = join(dirname(fileURLToPath(import.meta.url)), '../../src/cli.js');
 
@@ -71,7 +74,8 @@ export function kafka(ports: number[], clientId = 'cluster-test') {
   return new Kafka({
     clientId,
     brokers: ports.map((p) => `127.0.0.1:${p}`),
-    logLevel: logLevel.NOTHING,
+    // STREAMHOUSE_TEST_KAFKAJS_LOG=debug|info|warn shows the clients' own logs (diagnosing a stall).
+    logLevel: ({ debug: logLevel.DEBUG, info: logLevel.INFO, warn: logLevel.WARN } as Record<string, logLevel>)[process.env.STREAMHOUSE_TEST_KAFKAJS_LOG ?? ''] ?? logLevel.NOTHING,
     retry: { retries: 60, initialRetryTime: 100, maxRetryTime: 1000 },
     connectionTimeout: 1000,
     requestTimeout: 5000,
@@ -160,6 +164,250 @@ export async function assertReadExactlyOnce(ports: number[], topic: string, acke
   assert.deepEqual(dup.slice(0, 20), [], `no acked record read twice (${dup.length} duplicated)`);
 }
 
+/** Log end offset (high watermark) of each partition, index = partition. */
+export async function logEndOffsets(ports: number[], topic: string): Promise<bigint[]> {
+  const admin = kafka(ports, `${topic}-ends`).admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.sort((a, b) => a.partition - b.partition).map((o) => BigInt(o.high));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The group's committed offset of each partition as the cluster stores it (-1 for none). */
+export async function storedOffsets(ports: number[], group: string, topic: string): Promise<Map<number, bigint>> {
+  const admin = kafka(ports, `${group}-offsets`).admin();
+  await admin.connect();
+  try {
+    const [t] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    return new Map(t!.partitions.map((p) => [p.partition, BigInt(p.offset)]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/**
+ * A kafkajs consumer group member consuming while the cluster is disrupted: it commits each record
+ * after reading it (manual commit) and counts a commit only once acknowledged.
+ */
+export interface GroupRun {
+  group: string;
+  /** Deliveries per record value. */
+  seen: Map<string, number>;
+  /** Per partition: the next offset of the highest acknowledged commit. */
+  committed: Map<number, bigint>;
+  /** `partition@offset` of records delivered although a commit past them had been acknowledged. */
+  rereadCommitted: string[];
+  delivered: number;
+  commitErrors: number;
+  /** Consumer crashes; kafkajs restarts itself after a retriable one, a new consumer replaces it otherwise. */
+  crashes: string[];
+  /** Joins, crashes, stops of the kafkajs consumers, for the failure message. */
+  events: string[];
+  /** Retries failed commits of partitions read no further since (for the catch-up phase only). */
+  commitPending(): Promise<void>;
+  /** Time of the last delivery. */
+  lastDeliveryAt: number;
+  /** Replaces the kafkajs consumer by a new one in the same group (a stalled client; see assertConsumedThrough). */
+  restart(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function consumeThrough(ports: number[], topic: string, group: string): Promise<GroupRun> {
+  const pending = new Map<number, bigint>(); // per partition: next offset of the last commit that failed
+  const lastRead = new Map<number, bigint>();
+  let current: Consumer | undefined;
+  let stopped = false;
+  const t0 = Date.now();
+  const run: GroupRun = {
+    group,
+    seen: new Map(),
+    committed: new Map(),
+    rereadCommitted: [],
+    delivered: 0,
+    commitErrors: 0,
+    crashes: [],
+    events: [],
+    commitPending: async () => {
+      for (const [partition, next] of pending) {
+        if (next <= (run.committed.get(partition) ?? 0n) || lastRead.get(partition) !== next - 1n) continue;
+        await current!.commitOffsets([{ topic, partition, offset: String(next) }]);
+        ack(partition, next);
+      }
+    },
+    lastDeliveryAt: Date.now(),
+    restart: async () => {
+      run.events.push(`+${Date.now() - t0}ms restarted by the test`);
+      await current?.disconnect().catch(() => undefined);
+      await until(`consumer group ${group} running again`, async () => start().then(() => true), 60_000);
+    },
+    stop: async () => {
+      stopped = true;
+      await current?.disconnect().catch(() => undefined);
+    },
+  };
+  const ack = (partition: number, next: bigint) => {
+    if (next > (run.committed.get(partition) ?? 0n)) run.committed.set(partition, next);
+    if ((pending.get(partition) ?? -1n) <= next) pending.delete(partition);
+  };
+  const start = async (): Promise<void> => {
+    // Fewer retries than the shared client's 60: a fetch stuck on a dead broker crashes the
+    // consumer in seconds and kafkajs restarts it with fresh metadata, instead of a minute later.
+    const consumer = kafka(ports, `${group}-member`).consumer({
+      groupId: group,
+      sessionTimeout: 15_000,
+      heartbeatInterval: 500,
+      retry: { retries: 8, initialRetryTime: 100, maxRetryTime: 1000 },
+    });
+    current = consumer;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => void run.events.push(`+${Date.now() - t0}ms join ${e.payload.memberId} ${JSON.stringify(e.payload.memberAssignment)}`));
+    consumer.on(consumer.events.REQUEST_TIMEOUT, (e) => void run.events.push(`+${Date.now() - t0}ms request timeout ${e.payload.apiName} to ${e.payload.broker}`));
+    consumer.on(consumer.events.STOP, () => void run.events.push(`+${Date.now() - t0}ms stop`));
+    consumer.on(consumer.events.CRASH, (e) => {
+      run.events.push(`+${Date.now() - t0}ms crash ${e.payload.error.name}: ${e.payload.error.message} restart=${e.payload.restart}`);
+      run.crashes.push(`${e.payload.error.name}: ${e.payload.error.message}${e.payload.restart ? '' : ' (replaced)'}`);
+      // A non-retriable error ends a kafkajs consumer for good; the group goes on with a new one.
+      if (!e.payload.restart && !stopped) void until('a replacement consumer running', async () => start().then(() => true), 60_000).catch(() => undefined);
+    });
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await consumer.run({
+        autoCommit: false,
+        eachMessage: async ({ partition, message }) => {
+          const offset = BigInt(message.offset);
+          if (offset < (run.committed.get(partition) ?? 0n)) run.rereadCommitted.push(`${partition}@${offset}`);
+          const value = message.value!.toString();
+          run.seen.set(value, (run.seen.get(value) ?? 0) + 1);
+          run.delivered++;
+          run.lastDeliveryAt = Date.now();
+          lastRead.set(partition, offset);
+          const commitStart = Date.now();
+          try {
+            await consumer.commitOffsets([{ topic, partition, offset: String(offset + 1n) }]);
+            if (Date.now() - commitStart > 5000) run.events.push(`+${Date.now() - t0}ms commit of ${partition}@${offset} took ${Date.now() - commitStart} ms`);
+          } catch {
+            // Not acknowledged (coordinator away, rebalance): the record may legitimately come again.
+            run.commitErrors++;
+            pending.set(partition, offset + 1n);
+            return;
+          }
+          ack(partition, offset + 1n);
+        },
+      });
+    } catch (err) {
+      await consumer.disconnect().catch(() => undefined);
+      throw err;
+    }
+  };
+  await until(`consumer group ${group} running`, async () => start().then(() => true), 60_000);
+  return run;
+}
+
+/**
+ * After the producers are done: the group eventually saw every acked record, its acknowledged
+ * commits reach the log end of every partition and the cluster stores exactly those offsets, and no
+ * record came again after a commit past it was acknowledged (redelivery of uncommitted records is
+ * allowed: at least once between commit and crash).
+ */
+export async function assertConsumedThrough(run: GroupRun, ports: number[], topic: string, acked: string[], ends: bigint[]): Promise<void> {
+  try {
+    await until(`group ${run.group} consumed every acked record`, async () => {
+      if (acked.every((v) => run.seen.has(v))) return true;
+      // Seen twice in seven kill -9 runs on a loaded machine: the kafkajs 2.2.4 consumer stopped
+      // delivering on every partition for minutes, with no crash, rejoin or request timeout
+      // (cause not found yet). A new consumer in the same group
+      // goes on from the committed offsets; the restart is recorded in events and logged.
+      if (Date.now() - run.lastDeliveryAt > 20_000) {
+        await run.restart();
+        run.lastDeliveryAt = Date.now();
+      }
+      return false;
+    }, 150_000).catch(() => undefined);
+    await until(`group ${run.group} committed up to the log ends`, async () => {
+      await run.commitPending().catch(() => undefined);
+      return ends.every((end, p) => (run.committed.get(p) ?? 0n) === end);
+    }, 60_000).catch(() => undefined);
+  } finally {
+    await run.stop();
+  }
+  const missing = acked.filter((v) => !run.seen.has(v));
+  const perPartition = ends.map((_, p) => `${p}: read to ${run.committed.get(p) ?? 0n} of ${ends[p]}`).join(', ');
+  assert.deepEqual(missing.slice(0, 20), [], `group ${run.group} consumed every acked record (${missing.length} of ${acked.length} missing; ${run.delivered} deliveries; ${perPartition}; consumer events ${JSON.stringify(run.events)})`);
+  assert.deepEqual(run.rereadCommitted.slice(0, 20), [], `group ${run.group}: no record delivered again after its commit was acknowledged (${run.rereadCommitted.length})`);
+  assert.deepEqual(ends.map((_, p) => run.committed.get(p) ?? 0n), ends, `group ${run.group}: acknowledged commits reach the log ends`);
+  const stored = await until(`group ${run.group} offsets readable`, async () => storedOffsets(ports, run.group, topic));
+  assert.deepEqual(ends.map((_, p) => stored.get(p)), ends, `group ${run.group}: the stored committed offsets are the log ends`);
+}
+
+/** A librdkafka (confluent-kafka) group member committing each record, running until `finish(ends)`. */
+export interface RdkafkaGroupRun {
+  group: string;
+  /** Tells the member the log ends; it stops once committed up to them. */
+  finish(ends: bigint[]): void;
+  /** Stops the member at once (a failed test's cleanup). */
+  cancel(): void;
+  /** Set once the cluster stores a commit of the group: the member is consuming. */
+  consuming: boolean;
+  result: Promise<ConfluentResult>;
+}
+
+export function rdkafkaConsumeThrough(ports: number[], topic: string, group: string, stopFile: string, config: RdkafkaConfig = {}): RdkafkaGroupRun {
+  const result = runConfluentKafka(
+    ports.map((p) => `127.0.0.1:${p}`).join(','),
+    [{ op: 'groupMember', topics: [topic], group, durationS: 240, stopFile, tolerateErrors: true, config: { 'session.timeout.ms': 15_000, 'heartbeat.interval.ms': 500, ...config } }],
+    { timeoutMs: 300_000 },
+  ).then((run) => run.results[0]!);
+  result.catch(() => undefined); // awaited by the test; never unhandled meanwhile
+  let ended = false;
+  void result.finally(() => (ended = true)).catch(() => undefined);
+  const run: RdkafkaGroupRun = {
+    group,
+    result,
+    consuming: false,
+    finish: (ends) => writeFileSync(stopFile, JSON.stringify(Object.fromEntries(ends.map((e, p) => [p, Number(e)])))),
+    cancel: () => writeFileSync(stopFile, '{}'),
+  };
+  void (async () => {
+    while (!run.consuming && !ended) {
+      const stored = await storedOffsets(ports, group, topic).catch(() => new Map<number, bigint>());
+      run.consuming = [...stored.values()].some((o) => o > 0n);
+      await sleep(500);
+    }
+  })();
+  return run;
+}
+
+/**
+ * The librdkafka member's account: every acked value delivered, no record delivered again after an
+ * acknowledged commit past it, commits up to the log ends, stored offsets equal the ends. Returns
+ * the value found at each `partition:offset`.
+ */
+export async function assertRdkafkaConsumedThrough(run: RdkafkaGroupRun, ports: number[], topic: string, acked: string[], ends: bigint[]): Promise<Map<string, string | null>> {
+  const r = await run.result;
+  assert.equal(r.ok, true, `librdkafka group ${run.group} ran: ${JSON.stringify(r.error)}`);
+  const msgs = r.messages ?? [];
+  const events = [...msgs.map((m) => ({ kind: 'read' as const, partition: m.partition, offset: m.offset, seq: m.seq! })), ...(r.commits ?? []).map((c) => ({ kind: 'commit' as const, partition: c.partition, offset: c.offset, seq: c.seq! }))].sort((a, b) => a.seq - b.seq);
+  const committed = new Map<number, number>();
+  const reread: string[] = [];
+  for (const e of events) {
+    if (e.kind === 'commit') committed.set(e.partition, Math.max(committed.get(e.partition) ?? 0, e.offset));
+    else if (e.offset < (committed.get(e.partition) ?? 0)) reread.push(`${e.partition}@${e.offset} (committed ${committed.get(e.partition)})`);
+  }
+  const t0 = msgs[0]?.at ?? 0;
+  const rebalances = (r.events ?? []).map((e) => `${e.ev} ${e.partitions.join(',')} at +${Math.round((e.at - t0) * 1000)}ms`);
+  const seen = new Set(msgs.map((m) => m.value));
+  const missing = acked.filter((v) => !seen.has(v));
+  assert.deepEqual(missing.slice(0, 20), [], `librdkafka group ${run.group} consumed every acked record (${missing.length} of ${acked.length} missing; errors ${JSON.stringify(r.errors?.slice(0, 5))})`);
+  assert.deepEqual(reread.slice(0, 20), [], `librdkafka group ${run.group}: no record delivered again after its commit was acknowledged (${reread.length}; rebalances ${JSON.stringify(rebalances)}; errors ${JSON.stringify(r.errors?.slice(0, 5))})`);
+  assert.deepEqual(ends.map((_, p) => BigInt(committed.get(p) ?? 0)), ends, `librdkafka group ${run.group}: acknowledged commits reach the log ends`);
+  const stored = await until(`group ${run.group} offsets readable`, async () => storedOffsets(ports, run.group, topic));
+  assert.deepEqual(ends.map((_, p) => stored.get(p)), ends, `librdkafka group ${run.group}: the stored committed offsets are the log ends`);
+  return new Map(msgs.map((m) => [`${m.partition}:${m.offset}`, m.value]));
+}
+
 export interface SegmentRow {
   topic_id: string;
   partition_index: number;
@@ -201,6 +449,19 @@ export async function auditSegments(metadataUrl: string): Promise<SegmentRow[]> 
   } finally {
     await client.end();
   }
+}
+
+/** The agent holding a live lease on the partition, as the metadata database records it. */
+export async function partitionLeader(metadataUrl: string, agents: ChildAgent[], topic: string, partition: number): Promise<ChildAgent> {
+  return until(`a live leader of ${topic}/${partition}`, async () => {
+    const rows = await query<{ port: number }>(
+      metadataUrl,
+      `SELECT a.port FROM partitions p JOIN topics t ON t.id = p.topic_id JOIN agents a ON a.agent_id = p.leader_agent
+       WHERE t.name = $1 AND p.partition_index = $2 AND p.lease_expires_at > (extract(epoch from clock_timestamp()) * 1000)::bigint`,
+      [topic, partition],
+    );
+    return agents.find((a) => rows.length === 1 && a.port === Number(rows[0]!.port));
+  });
 }
 
 /** Runs one query against the metadata database. */

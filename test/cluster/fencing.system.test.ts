@@ -2,7 +2,10 @@
 // past its lease while a kafkajs and a librdkafka (confluent-kafka) producer keep producing, then
 // resumed with SIGCONT. The survivors take its partitions (recovering its unflushed records from
 // its WAL); the resumed agent commits no segment under the epochs it held, notices the loss, drops
-// those partitions and rejoins. Every acknowledged record is then read exactly once.
+// those partitions and rejoins. A kafkajs and a librdkafka consumer group consume through it all
+// (committing each record). Every acknowledged record is then read exactly once, both groups saw
+// every one and committed up to the log ends, and no record came again after its commit was
+// acknowledged.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -11,12 +14,18 @@ import { join } from 'node:path';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { runConfluentKafka } from '../helpers/confluent-kafka.js';
 import {
+  assertConsumedThrough,
+  assertRdkafkaConsumedThrough,
   assertReadExactlyOnce,
   auditSegments,
+  consumeThrough,
   createTopic,
   killAll,
+  logEndOffsets,
+  partitionLeader,
   produceUntil,
   query,
+  rdkafkaConsumeThrough,
   startAgent,
   until,
   type ChildAgent,
@@ -28,6 +37,8 @@ const TOPIC = 'pause';
 let pgServer: TestPostgres;
 let root: string;
 const agents: ChildAgent[] = [];
+/** Stops the consumers of a failed test now (a kafkajs consumer would keep the process alive). */
+const stopConsumers: (() => unknown)[] = [];
 
 before(async () => {
   pgServer = await startPostgres();
@@ -36,20 +47,26 @@ before(async () => {
 });
 
 after(async () => {
+  for (const stop of stopConsumers) await stop();
   killAll(agents);
   await pgServer?.stop();
   rmSync(root, { recursive: true, force: true });
 });
 
-test('SIGSTOP of a leader past its lease, then SIGCONT: fenced, drops its partitions, rejoins; acked records read exactly once', async () => {
+test('SIGSTOP of a leader past its lease, then SIGCONT: fenced, drops its partitions, rejoins; acked records read exactly once, consumer groups hold their offsets', async () => {
   const ports = agents.map((a) => a.port);
   // Short segments, so the paused agent has uploads due the moment it resumes.
-  const leaders = await createTopic(ports, TOPIC, 6, [{ name: 'segment.ms', value: '500' }]);
-  const victim = agents.find((a) => a.port === leaders[0])!;
+  await createTopic(ports, TOPIC, 6, [{ name: 'segment.ms', value: '500' }]);
+  const victim = await partitionLeader(pgServer.url, agents, TOPIC, 0);
   const [{ agent_id: victimId }] = await query<{ agent_id: string }>(pgServer.url, 'SELECT agent_id FROM agents WHERE port = $1', [victim.port]);
+
+  const group = await consumeThrough(ports, TOPIC, 'pause-group');
+  const rdGroup = rdkafkaConsumeThrough(ports, TOPIC, 'pause-rd-group', join(root, 'pause-rd-group.stop'));
+  stopConsumers.push(() => group.stop(), () => rdGroup.cancel());
 
   let pausedAt = 0;
   let resumedAt = 0;
+  let deliveredAtPause = 0;
   const pauseAfter = 300;
   // librdkafka: a second producer process, idempotent acks=all, running through the pause.
   const rdkafka = (async () => {
@@ -63,9 +80,10 @@ test('SIGSTOP of a leader past its lease, then SIGCONT: fenced, drops its partit
   })();
 
   const acked = await produceUntil(ports, TOPIC, 6, 'k', (n) => resumedAt > 0 && Date.now() - resumedAt > 4000 && n > pauseAfter + 300, (n) => {
-    if (n === pauseAfter) {
+    if (pausedAt === 0 && n >= pauseAfter && group.delivered > 0 && rdGroup.consuming) {
       victim.proc.kill('SIGSTOP');
       pausedAt = Date.now();
+      deliveredAtPause = group.delivered;
       // Resume once the lease has surely expired and been taken over.
       setTimeout(() => {
         victim.proc.kill('SIGCONT');
@@ -78,8 +96,8 @@ test('SIGSTOP of a leader past its lease, then SIGCONT: fenced, drops its partit
 
   const rd = await rdkafka;
   const produced = rd.results[0]!;
-  const rdAcked = (produced.delivered ?? []).filter((d) => d.error === null && d.offset !== null).length;
-  assert.ok(rdAcked > 0, `librdkafka got acknowledgements through the pause: ${JSON.stringify(produced.error ?? produced.delivered?.find((d) => d.error))}`);
+  const rdAckedCount = (produced.delivered ?? []).filter((d) => d.error === null && d.offset !== null).length;
+  assert.ok(rdAckedCount > 0, `librdkafka got acknowledgements through the pause: ${JSON.stringify(produced.error ?? produced.delivered?.find((d) => d.error))}`);
 
   // The resumed agent noticed: it logged the loss (renewal or a fenced commit).
   await until('the resumed agent reports the lost lease', async () => /lease lost|segment commit fenced/.test(victim.output.join('')), 15_000);
@@ -110,6 +128,17 @@ test('SIGSTOP of a leader past its lease, then SIGCONT: fenced, drops its partit
   }
   assert.ok(victim.proc.exitCode === null, 'the resumed agent is still running');
 
+  // Both groups consumed through the pause and hold their offsets.
+  const rdAcked = (produced.delivered ?? []).filter((d) => d.error === null && d.offset !== null).map((d) => d.value!);
+  const ends = await logEndOffsets(ports, TOPIC);
+  rdGroup.finish(ends);
+  assert.ok(deliveredAtPause > 0, 'the kafkajs group was consuming when the leader was paused');
+  await assertConsumedThrough(group, ports, TOPIC, [...acked, ...rdAcked], ends);
+  assert.ok(group.delivered > deliveredAtPause, 'the kafkajs group consumed after the pause');
+  await assertRdkafkaConsumedThrough(rdGroup, ports, TOPIC, [...acked, ...rdAcked], ends);
+  const rdReads = (await rdGroup.result).messages!;
+  assert.ok(rdReads.some((m) => m.at! * 1000 < pausedAt) && rdReads.some((m) => m.at! * 1000 > resumedAt), 'the librdkafka group consumed before and after the pause');
+
   await assertReadExactlyOnce(ports, TOPIC, acked, 'pause-readers');
   // librdkafka's acknowledged records, by (partition, offset): each offset holds one r-value, read once.
   const consumed = await runConfluentKafka(ports.map((p) => `127.0.0.1:${p}`).join(','), [
@@ -125,5 +154,9 @@ test('SIGSTOP of a leader past its lease, then SIGCONT: fenced, drops its partit
   }
   assert.equal(new Set(rdValues).size, rdValues.length, 'no librdkafka record stored twice');
   await auditSegments(pgServer.url);
-  console.log(`# pause: ${acked.length} kafkajs + ${rdAcked} librdkafka records acked; paused ${resumedAt - pausedAt} ms; ${rejoined.length} partitions back on the resumed agent`);
+  console.log(
+    `# pause: ${acked.length} kafkajs + ${rdAcked.length} librdkafka records acked; paused ${resumedAt - pausedAt} ms; ${rejoined.length} partitions back on the resumed agent; ` +
+      `kafkajs group ${group.delivered} deliveries (${deliveredAtPause} before the pause), ${group.commitErrors} commits failed, crashes ${JSON.stringify(group.crashes)}; ` +
+      `librdkafka group ${rdReads.length} deliveries, errors ${JSON.stringify((await rdGroup.result).errors?.map((e) => e.name))}`,
+  );
 });

@@ -4,8 +4,11 @@
 // on the same port. Regression for issue #9: the log manager used to close a partition whose lease
 // it could not confirm and reopen it from the committed end, losing the unflushed tail's producer
 // state, so an idempotent kafkajs producer got OUT_OF_ORDER_SEQUENCE_NUMBER although no lease
-// changed hands. Producers (kafkajs and librdkafka) see only retriable errors and keep going; the
-// agents reconnect and settle on their own; every acknowledged record is read exactly once.
+// changed hands. Producers (kafkajs and librdkafka) see only retriable errors and keep going; a
+// kafkajs and a librdkafka consumer group keep consuming (committing each record; commits fail while
+// the server is away); the agents reconnect and settle on their own; every acknowledged record is
+// read exactly once, both groups saw every one and committed up to the log ends, and no record came
+// again after its commit was acknowledged.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -13,7 +16,22 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { runConfluentKafka } from '../helpers/confluent-kafka.js';
-import { assertReadExactlyOnce, auditSegments, createTopic, killAll, produceUntil, query, startAgent, until, type ChildAgent } from './child-agents.js';
+import {
+  assertConsumedThrough,
+  assertRdkafkaConsumedThrough,
+  assertReadExactlyOnce,
+  auditSegments,
+  consumeThrough,
+  createTopic,
+  killAll,
+  logEndOffsets,
+  produceUntil,
+  query,
+  rdkafkaConsumeThrough,
+  startAgent,
+  until,
+  type ChildAgent,
+} from './child-agents.js';
 
 const LEASE_MS = 3000;
 const DOWN_MS = Number(process.env.STREAMHOUSE_TEST_PG_DOWN_MS ?? 4000);
@@ -22,6 +40,8 @@ const TOPIC = 'pgdown';
 let pgServer: TestPostgres;
 let root: string;
 const agents: ChildAgent[] = [];
+/** Stops the consumers of a failed test now (a kafkajs consumer would keep the process alive). */
+const stopConsumers: (() => unknown)[] = [];
 
 before(async () => {
   pgServer = await startPostgres();
@@ -30,16 +50,21 @@ before(async () => {
 });
 
 after(async () => {
+  for (const stop of stopConsumers) await stop();
   killAll(agents);
   await pgServer?.stop();
   rmSync(root, { recursive: true, force: true });
 });
 
-test('PostgreSQL restart: producers keep going, agents recover on their own, every acked record read exactly once', async () => {
+test('PostgreSQL restart: producers and consumer groups keep going, agents recover on their own, every acked record read exactly once, committed offsets hold', async () => {
   const ports = agents.map((a) => a.port);
   await createTopic(ports, TOPIC, 6, [{ name: 'segment.ms', value: '500' }]);
+  const group = await consumeThrough(ports, TOPIC, 'pgdown-group');
+  const rdGroup = rdkafkaConsumeThrough(ports, TOPIC, 'pgdown-rd-group', join(root, 'pgdown-rd-group.stop'));
+  stopConsumers.push(() => group.stop(), () => rdGroup.cancel());
 
   let restartStarted = 0;
+  let deliveredAtRestart = 0;
   let restartDone = 0;
   let restarting: Promise<void> | null = null;
   const rdkafka = (async () => {
@@ -52,8 +77,9 @@ test('PostgreSQL restart: producers keep going, agents recover on their own, eve
     );
   })();
   const acked = await produceUntil(ports, TOPIC, 6, 'k', (n) => restartDone > 0 && Date.now() - restartDone > 6000 && n > 900, (n) => {
-    if (n === 300) {
+    if (restartStarted === 0 && n >= 300 && group.delivered > 0 && rdGroup.consuming) {
       restartStarted = Date.now();
+      deliveredAtRestart = group.delivered;
       // Off the producer's path: pg_ctl runs while sends continue.
       restarting = new Promise<void>((r) => setTimeout(r, 10)).then(() => pgServer.restart(DOWN_MS)).then(() => {
         restartDone = Date.now();
@@ -83,6 +109,17 @@ test('PostgreSQL restart: producers keep going, agents recover on their own, eve
     return Number(rows[0]!.n) >= 6;
   });
 
+  // Both groups consumed through the outage and hold their offsets.
+  const rdAcked = (produced.delivered ?? []).map((d) => d.value!);
+  const ends = await logEndOffsets(ports, TOPIC);
+  rdGroup.finish(ends);
+  assert.ok(deliveredAtRestart > 0, 'the kafkajs group was consuming when PostgreSQL stopped');
+  await assertConsumedThrough(group, ports, TOPIC, [...acked, ...rdAcked], ends);
+  assert.ok(group.delivered > deliveredAtRestart, 'the kafkajs group consumed after the restart');
+  await assertRdkafkaConsumedThrough(rdGroup, ports, TOPIC, [...acked, ...rdAcked], ends);
+  const rdReads = (await rdGroup.result).messages!;
+  assert.ok(rdReads.some((m) => m.at! * 1000 < restartStarted) && rdReads.some((m) => m.at! * 1000 > restartDone), 'the librdkafka group consumed before and after the restart');
+
   await assertReadExactlyOnce(ports, TOPIC, acked, 'pgdown-readers');
   const consumed = await runConfluentKafka(ports.map((p) => `127.0.0.1:${p}`).join(','), [
     { op: 'consume', assign: [0, 1, 2, 3, 4, 5].map((partition) => ({ topic: TOPIC, partition, offset: -2 })), maxMessages: acked.length + 600, timeoutS: 20, group: 'pgdown-rd' },
@@ -92,5 +129,9 @@ test('PostgreSQL restart: producers keep going, agents recover on their own, eve
   assert.equal(new Set(rdValues).size, 600, 'every librdkafka record is stored');
   assert.equal(rdValues.length, 600, 'no librdkafka record stored twice');
   await auditSegments(pgServer.url);
-  console.log(`# pg restart: down ${restartDone - restartStarted} ms; ${acked.length} kafkajs + 600 librdkafka records acked`);
+  console.log(
+    `# pg restart: down ${restartDone - restartStarted} ms; ${acked.length} kafkajs + 600 librdkafka records acked; ` +
+      `kafkajs group ${group.delivered} deliveries (${deliveredAtRestart} before the restart), ${group.commitErrors} commits failed, crashes ${JSON.stringify(group.crashes)}; ` +
+      `librdkafka group ${rdReads.length} deliveries, errors ${JSON.stringify((await rdGroup.result).errors?.map((e) => e.name))}`,
+  );
 });

@@ -26,7 +26,17 @@ export interface ProduceMessage {
 export type RdkafkaConfig = Record<string, string | number | boolean>;
 
 export type ConfluentAction =
-  | { op: 'produce'; topic: string; messages: ProduceMessage[]; transactionalId?: string; abort?: boolean; timeoutS?: number; config?: RdkafkaConfig }
+  | {
+      op: 'produce';
+      topic: string;
+      messages: ProduceMessage[];
+      transactionalId?: string;
+      abort?: boolean;
+      timeoutS?: number;
+      /** Pause between two produce() calls, so that producing spans a disruption. */
+      intervalMs?: number;
+      config?: RdkafkaConfig;
+    }
   | {
       op: 'consume';
       topics?: string[];
@@ -36,7 +46,18 @@ export type ConfluentAction =
       timeoutS?: number;
       config?: RdkafkaConfig;
     }
-  | { op: 'groupMember'; topics: string[]; group: string; durationS: number; maxMessages?: number; config?: RdkafkaConfig }
+  | {
+      op: 'groupMember';
+      topics: string[];
+      group: string;
+      durationS: number;
+      maxMessages?: number;
+      /** Once this file holds JSON {partition: end offset}, the member stops when committed up to every end. */
+      stopFile?: string;
+      /** Record errors polled (in `errors`) instead of ending the action. */
+      tolerateErrors?: boolean;
+      config?: RdkafkaConfig;
+    }
   | { op: 'createTopics'; topics: { name: string; partitions?: number; replicationFactor?: number; config?: Record<string, string> }[]; timeoutS?: number; config?: RdkafkaConfig }
   | { op: 'deleteTopics'; topics: string[]; timeoutS?: number; config?: RdkafkaConfig }
   | { op: 'metadata'; topic?: string; timeoutS?: number; config?: RdkafkaConfig };
@@ -49,16 +70,22 @@ export interface ConsumedMessage {
   value: string | null;
   headers: Record<string, string | null>;
   timestamp: number;
+  /** groupMember: time.time() of the delivery and its place among messages and commits. */
+  at?: number;
+  seq?: number;
 }
 
 /** What the driver answers per action; `ok` false carries `error` (or per-item errors). */
 export interface ConfluentResult {
   ok: boolean;
   error?: KafkaErrorJson;
-  delivered?: { partition: number; offset: number | null; error: KafkaErrorJson | null }[];
+  /** produce: one delivery report per message, `at` in time.time() seconds. */
+  delivered?: { partition: number; offset: number | null; error: KafkaErrorJson | null; value?: string | null; at?: number }[];
   messages?: ConsumedMessage[];
   /** groupMember: each successful synchronous commit (offset = next to read) and assignment change, with time.time(). */
-  commits?: { partition: number; offset: number; at: number }[];
+  commits?: { partition: number; offset: number; at: number; seq?: number }[];
+  /** groupMember with tolerateErrors: the errors polled. */
+  errors?: KafkaErrorJson[];
   events?: { ev: 'assign' | 'revoke' | 'lost'; partitions: number[]; at: number }[];
   topics?: Record<string, unknown>;
   brokers?: { id: number; host: string; port: number }[];

@@ -7,16 +7,22 @@ sees every outcome. Exit codes: 0 ran, 2 bad request, 3 confluent_kafka cannot b
 
 Actions (every one takes an optional "config" dict of librdkafka properties):
   {"op": "produce", "topic", "messages": [{"value", "key"?, "partition"?, "headers"?: {k: v}}],
-   "transactionalId"?, "abort"?: bool}
-      -> {"ok", "delivered": [{"partition", "offset", "error"}]}  (with "abort", ok once aborted)
+   "transactionalId"?, "abort"?: bool, "intervalMs"?: pause between two produce() calls}
+      -> {"ok", "delivered": [{"partition", "offset", "error", "value", "at"}]}  (with "abort", ok
+      once aborted; "at" is time.time() of the delivery report)
   {"op": "consume", "topics": [...], "group"?, "maxMessages", "timeoutS"?,
    "assign"?: [{"topic", "partition", "offset"}]}
       -> {"ok", "messages": [{"topic", "partition", "offset", "key", "value", "headers", "timestamp"}]}
-  {"op": "groupMember", "topics": [...], "group", "durationS", "maxMessages"?}
+  {"op": "groupMember", "topics": [...], "group", "durationS", "maxMessages"?, "stopFile"?,
+   "tolerateErrors"?: bool}
       a group member that commits each record synchronously after reading it, for durationS
-      (or until maxMessages): -> {"ok", "messages": [{"partition", "offset", "at"}],
-      "commits": [{"partition", "offset", "at"}], "events": [{"ev": "assign"|"revoke"|"lost",
-      "partitions": [...], "at"}], "protocol"?}; "at" is time.time() in seconds
+      (or until maxMessages): -> {"ok", "messages": [{"partition", "offset", "value", "at", "seq"}],
+      "commits": [{"partition", "offset", "at", "seq"}], "events": [{"ev": "assign"|"revoke"|"lost",
+      "partitions": [...], "at"}], "errors": [...]}; "at" is time.time() in seconds, "seq" orders
+      messages and commits. With "stopFile", once that file exists (JSON {partition: end offset})
+      the member retries its failed commits and stops when every listed partition is committed up
+      to its end. With "tolerateErrors", errors polled are recorded in "errors" instead of ending
+      the action (a test running the member through broker disruptions).
   {"op": "createTopics", "topics": [{"name", "partitions"?, "replicationFactor"?, "config"?}]}
   {"op": "deleteTopics", "topics": [names]}          -> {"ok", "topics": {name: null | error}}
   {"op": "metadata", "topic"?}                       -> {"ok", "brokers": [...], "topics": {...}}
@@ -48,6 +54,13 @@ def text(b):
     return None if b is None else b.decode("utf-8", errors="replace")
 
 
+def pace(producer, seconds):
+    """Waits `seconds` while serving delivery reports (poll returns early when it served one)."""
+    until = time.monotonic() + seconds
+    while (left := until - time.monotonic()) > 0:
+        producer.poll(left)
+
+
 def produce(bootstrap, action):
     conf = {"bootstrap.servers": bootstrap, **action.get("config", {})}
     txn = action.get("transactionalId")
@@ -61,6 +74,8 @@ def produce(bootstrap, action):
             "partition": msg.partition(),
             "offset": msg.offset() if err is None else None,
             "error": None if err is None else error_json(err),
+            "value": text(msg.value()),
+            "at": time.time(),
         })
 
     timeout = action.get("timeoutS", 30)
@@ -77,6 +92,7 @@ def produce(bootstrap, action):
             kwargs["headers"] = list(m["headers"].items())
         producer.produce(action["topic"], **kwargs)
         producer.poll(0)
+        pace(producer, action.get("intervalMs", 0) / 1000)
     if txn:
         if action.get("abort"):
             producer.abort_transaction(timeout)
@@ -127,6 +143,15 @@ def consume(bootstrap, action):
     return {"ok": len(messages) == action["maxMessages"], "messages": messages}
 
 
+def read_stop_file(path):
+    """The end offset per partition once the test wrote the stop file, else None."""
+    try:
+        with open(path) as f:
+            return {int(p): int(o) for p, o in json.load(f).items()}
+    except (FileNotFoundError, ValueError):
+        return None  # not written yet, or half written: look again later
+
+
 def group_member(bootstrap, action):
     conf = {
         "bootstrap.servers": bootstrap,
@@ -137,34 +162,60 @@ def group_member(bootstrap, action):
         **action.get("config", {}),
     }
     consumer = Consumer(conf)
-    messages, commits, events = [], [], []
+    messages, commits, events, errors = [], [], [], []
+    committed, pending = {}, {}  # per partition: next offset acknowledged / not yet acknowledged
+    topic = action["topics"][0]
+    seq = 0
 
     def recorder(name):
         def cb(_consumer, partitions):
             events.append({"ev": name, "partitions": sorted(p.partition for p in partitions), "at": time.time()})
         return cb
 
+    def commit(**kwargs):
+        nonlocal seq
+        try:
+            done = consumer.commit(asynchronous=False, **kwargs)
+        except KafkaException:
+            return  # fenced by a rebalance or the coordinator away: the record stays uncommitted, which the test allows
+        for tp in done or []:
+            if tp.error is None:
+                seq += 1
+                commits.append({"partition": tp.partition, "offset": tp.offset, "at": time.time(), "seq": seq})
+                committed[tp.partition] = max(committed.get(tp.partition, 0), tp.offset)
+
     consumer.subscribe(action["topics"], on_assign=recorder("assign"), on_revoke=recorder("revoke"), on_lost=recorder("lost"))
     deadline = time.monotonic() + action["durationS"]
     want = action.get("maxMessages")
+    stop_file = action.get("stopFile")
+    ends, next_look = None, 0.0
     try:
         while time.monotonic() < deadline and (want is None or len(messages) < want):
+            if stop_file and time.monotonic() >= next_look:
+                next_look = time.monotonic() + 0.5
+                ends = ends or read_stop_file(stop_file)
+                if ends is not None:
+                    # A failed commit whose partition saw nothing since is retried; one re-read since is committed again as it comes.
+                    for p, o in list(pending.items()):
+                        if o > committed.get(p, 0):
+                            commit(offsets=[TopicPartition(topic, p, o)])
+                    if all(committed.get(p, 0) >= end for p, end in ends.items()):
+                        break
             msg = consumer.poll(0.2)
             if msg is None:
                 continue
             if msg.error():
-                raise KafkaException(msg.error())
-            messages.append({"partition": msg.partition(), "offset": msg.offset(), "at": time.time()})
-            try:
-                done = consumer.commit(message=msg, asynchronous=False)
-            except KafkaException:
-                continue  # fenced by a rebalance: the record stays uncommitted, which the test allows
-            for tp in done or []:
-                if tp.error is None:
-                    commits.append({"partition": tp.partition, "offset": tp.offset, "at": time.time()})
+                if not action.get("tolerateErrors"):
+                    raise KafkaException(msg.error())
+                errors.append(error_json(msg.error()))
+                continue
+            seq += 1
+            messages.append({"partition": msg.partition(), "offset": msg.offset(), "value": text(msg.value()), "at": time.time(), "seq": seq})
+            pending[msg.partition()] = msg.offset() + 1
+            commit(message=msg)
     finally:
         consumer.close()
-    return {"ok": True, "messages": messages, "commits": commits, "events": events}
+    return {"ok": True, "messages": messages, "commits": commits, "events": events, "errors": errors}
 
 
 def admin_client(bootstrap, action):
