@@ -79,6 +79,8 @@ interface TailEntry {
   leaderEpoch: number;
   appendedAt: number;
   durable: boolean;
+  /** A client batch on its way to the WAL: resolves when durable, rejects when taken back. */
+  settled?: Promise<void>;
 }
 
 const EMPTY = Buffer.alloc(0);
@@ -216,6 +218,12 @@ export class PartitionLog implements PartitionLogHandle {
     return !this.closed && !this.fenced && (this.deps.leaseValid?.(this.topicId, this.partition, this.leaderEpoch) ?? true);
   }
 
+  /** The record is in the WAL, but a successor that took over meanwhile may not have seen it. */
+  private stillLeading(r: AppendResult): AppendResult {
+    if (!this.leading) throw this.notLeader();
+    return r;
+  }
+
   private notLeader(): KafkaError {
     return kafkaError('NOT_LEADER_OR_FOLLOWER', `this agent no longer leads partition ${this.partition} of topic ${this.topicId}; refresh metadata and retry`);
   }
@@ -240,7 +248,11 @@ export class PartitionLog implements PartitionLogHandle {
       const dup = this.deps.producerState!.check(producer);
       if (dup) {
         const r: AppendResult = { ...dup.duplicateOf, logAppendTime: -1n, logStartOffset: this.logStart };
-        const done = Promise.resolve(r);
+        // A retry that overtook its original (the client gave up waiting) is answered only once the
+        // original is durable, and fails with it: else it would acknowledge what the WAL may refuse.
+        const original = this.pending.find((e) => e.baseOffset === r.baseOffset)?.settled;
+        const done = original ? original.then(() => this.stillLeading(r)) : Promise.resolve(r);
+        done.catch(() => undefined);
         return { appended: done, durable: done };
       }
     }
@@ -279,13 +291,10 @@ export class PartitionLog implements PartitionLogHandle {
     } else {
       const written = wal.append({ topicId: this.topicId, partition: this.partition, baseOffset, lastOffset, leaderEpoch: this.leaderEpoch, data: batch });
       const point = s.profile.ackOn === 'fsync' ? written.then(() => wal.sync()) : written;
-      durable = point.then(
+      entry.settled = point.then(
         () => {
           entry.durable = true;
           this.advanceHighWatermark();
-          // The record is in the WAL, but a successor that took over meanwhile may not have seen it.
-          if (!this.leading) throw this.notLeader();
-          return result();
         },
         (err) => {
           this.takeBack(entry);
@@ -293,6 +302,7 @@ export class PartitionLog implements PartitionLogHandle {
           throw toKafkaError(err);
         },
       );
+      durable = entry.settled.then(() => this.stillLeading(result()));
       appended = s.profile.ackOn === 'fsync' ? written.then(result, (err) => Promise.reject(toKafkaError(err))) : durable;
       // acks=1 callers may never look at `durable`; its failure is reported through `appended`.
       durable.catch(() => undefined);

@@ -16,6 +16,7 @@ import { FetchSessionCache } from '../../src/log/fetch-sessions.js';
 import { silentLogger } from '../../src/observability/logger.js';
 import { buildBatchSync } from '../../src/protocol/records/index.js';
 import { ErrorCode, KafkaError } from '../../src/protocol/errors.js';
+import { ProducerStateManager } from '../../src/coordinator/producer/producer-state-manager.js';
 
 const log = silentLogger();
 const appendOpts = { acks: -1, produceVersion: 9, transactionalId: null };
@@ -76,6 +77,83 @@ test('a WAL that stays full fails the append with a retriable REQUEST_TIMED_OUT 
     await logs.close();
     await objects.close();
     await store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const timedOut = (err: unknown) => err instanceof KafkaError && err.code === ErrorCode.REQUEST_TIMED_OUT;
+
+/** A log with idempotence whose WAL is (or can be made) full: nothing uploads to free it. */
+async function idempotentLog(dir: string) {
+  const { store, objects, topic } = await setup(dir);
+  const wal = await openWal(join(dir, 'wal'), PROFILES.balanced, log, undefined, { maxBytes: 16 * 1024, segmentBytes: 8 * 1024, pressureTimeoutMs: 200 });
+  const logs = new PartitionLogManager({ store, objects, wal, brokerProfile: PROFILES.balanced, log, orphanCheckMs: 0, producerState: new ProducerStateManager() });
+  await logs.recover();
+  const p = await logs.partition(topic, 0);
+  return {
+    p,
+    /** Producer 7's batch with sequence `seq`: a fresh buffer each time, as a client retry is. */
+    batch: (seq: number) => buildBatchSync({ records: [{ value: Buffer.alloc(3000, seq) }], producerId: 7n, producerEpoch: 0, baseSequence: seq }),
+    async fillWal() {
+      for (;;) {
+        try {
+          await p.append(buildBatchSync({ records: [{ value: Buffer.alloc(3000) }] }), appendOpts).durable;
+        } catch (err) {
+          assert.ok(timedOut(err), `expected the WAL to fill up, got ${String(err)}`);
+          return;
+        }
+      }
+    },
+    async close() {
+      await logs.close();
+      await objects.close();
+      await store.close();
+    },
+  };
+}
+
+test('an idempotent retry that overtakes its original is answered once the original is durable, and fails with it', async () => {
+  // Regression: the duplicate was answered at once, with the offsets of a batch still on its way to
+  // the WAL; had the WAL refused it, the retry's acknowledgement named records never stored.
+  const dir = mkdtempSync(join(tmpdir(), 'sh-dup-pending-'));
+  try {
+    const l = await idempotentLog(dir);
+    const original = l.p.append(l.batch(0), appendOpts);
+    const retry = l.p.append(l.batch(0), appendOpts);
+    const answered = await retry.durable;
+    assert.equal(answered.baseOffset, 0n);
+    assert.ok(l.p.highWatermark() > answered.baseOffset, 'the retry was acknowledged before its original was durable');
+    assert.equal((await original.durable).baseOffset, 0n);
+
+    await l.fillWal();
+    const end = l.p.logEndOffset();
+    const refused = l.p.append(l.batch(1), appendOpts);
+    const overtaking = l.p.append(l.batch(1), appendOpts);
+    await assert.rejects(refused.durable, timedOut);
+    await assert.rejects(overtaking.durable, timedOut, 'the retry of a refused batch is refused too');
+    assert.equal(l.p.logEndOffset(), end);
+    await l.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('pipelined idempotent appends the WAL refuses together are all forgotten, so a retry is not answered from memory', async () => {
+  // Regression: failures arrive oldest first and only the producer's last batch was reverted, so
+  // the retry of the first refused batch was answered as a duplicate, with offsets holding nothing.
+  const dir = mkdtempSync(join(tmpdir(), 'sh-dup-refused-'));
+  try {
+    const l = await idempotentLog(dir);
+    assert.equal((await l.p.append(l.batch(0), appendOpts).durable).baseOffset, 0n);
+    await l.fillWal();
+    const first = l.p.append(l.batch(1), appendOpts);
+    const second = l.p.append(l.batch(2), appendOpts);
+    await assert.rejects(first.durable, timedOut);
+    await assert.rejects(second.durable, timedOut);
+    // Still no space: the retry must wait for the WAL again, not succeed without it.
+    await assert.rejects(l.p.append(l.batch(1), appendOpts).durable, timedOut);
+    await l.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -155,7 +233,6 @@ test('cluster mode: a lease that cannot be confirmed (store unreachable) keeps t
   const dir = mkdtempSync(join(tmpdir(), 'sh-lease-unknown-'));
   try {
     const { store, objects, topic } = await setup(dir);
-    const { ProducerStateManager } = await import('../../src/coordinator/producer/producer-state-manager.js');
     const wal = await openWal(join(dir, 'wal'), PROFILES.balanced, log);
     let valid = true;
     let reachable = true;

@@ -195,14 +195,16 @@ export class PartitionProducerState {
   }
 
   /**
-   * Undoes the last `appendBatch` of this producer when that append did not reach the log,
-   * so a retry of the batch is not mistaken for a duplicate of records that do not exist.
+   * Undoes an `appendBatch` of this producer when that append did not reach the log, so a retry
+   * of the batch is not mistaken for a duplicate of records that do not exist.
    */
   revertBatch(h: ProducerBatchHeader, baseOffset: bigint): void {
     const entry = this.producers.get(h.producerId);
     if (!entry) return;
-    const last = entry.batches[entry.batches.length - 1];
-    if (last && last.baseOffset === baseOffset) entry.batches.pop();
+    // Not necessarily the last one: pipelined appends that fail together are reverted oldest first,
+    // and a failed batch left behind would answer its retry as a duplicate of records never stored.
+    const i = entry.batches.findIndex((b) => b.baseOffset === baseOffset);
+    if (i >= 0) entry.batches.splice(i, 1);
     if (entry.currentTxnFirstOffset === baseOffset) {
       entry.currentTxnFirstOffset = null;
       this.ongoing.delete(h.producerId);

@@ -89,6 +89,18 @@ test('a failed append is forgotten so its retry is appended, not answered as a d
   assert.equal(s.checkBatch(batch(1n, 0, 1, 1)), null);
 });
 
+test('pipelined appends that fail oldest first are all forgotten, so no retry is answered as a duplicate', () => {
+  const s = new PartitionProducerState(() => 0);
+  produce(s, batch(1n, 0, 0, 2), 0n);
+  produce(s, batch(1n, 0, 2, 2), 2n);
+  produce(s, batch(1n, 0, 4, 2), 4n);
+  // The WAL refuses the last two (a write or a full WAL fails them together, in queue order).
+  s.revertBatch(batch(1n, 0, 2, 2), 2n);
+  s.revertBatch(batch(1n, 0, 4, 2), 4n);
+  assert.equal(s.checkBatch(batch(1n, 0, 2, 2)), null, 'the retry of the first refused batch is appended');
+  assert.deepEqual(s.get(1n)!.batches.map((b) => b.baseOffset), [0n]);
+});
+
 test('transactions: LSO, markers, aborted index, INVALID_TXN_STATE for non-transactional writes', () => {
   const s = new PartitionProducerState(() => 0);
   produce(s, batch(1n, 0, 0, 2, true), 10n); // offsets 10-11
