@@ -145,7 +145,9 @@ export class PartitionLog implements PartitionLogHandle {
     const committedEnd = await deps.store.segments.nextOffset(topic.id, partition);
     const epoch = leaseEpoch ?? row.leaderEpoch;
     const log = new PartitionLog(deps, topic.id, partition, epoch, settings, row.logStartOffset, segments, committedEnd);
-    for (const s of segments) log.noteEpoch(s.leaderEpoch, s.baseOffset);
+    // The epochs stamped in the records, not the committers' (a recovered tail is committed by the
+    // next leader but belongs to the previous epoch; OffsetForLeaderEpoch must say so).
+    for (const s of segments) log.noteEpoch(s.recordsEpoch ?? s.leaderEpoch, s.baseOffset);
     // Exactly-once hook: producer state from the newest segment snapshot and the segments after it
     // (producer-state-rebuild.ts), then the WAL tail replayed into it.
     const ps = deps.producerState;
@@ -646,6 +648,7 @@ export class PartitionLog implements PartitionLogHandle {
       let bytes = 0;
       for (const e of this.tail) {
         if (e.lastOffset >= this.hw) break;
+        if (take.length > 0 && e.leaderEpoch !== take[0]!.leaderEpoch) break; // one records epoch per segment
         take.push(e);
         bytes += e.batch.length;
         if (bytes >= this.settings.segmentBytes) break;
@@ -684,6 +687,7 @@ export class PartitionLog implements PartitionLogHandle {
       maxTimestamp: enc.maxTimestamp,
       objectKey: key,
       leaderEpoch: this.leaderEpoch,
+      recordsEpoch: take[0]!.leaderEpoch,
       createdAt: Date.now(),
       // Exactly-once hook: producer state as of this segment's last offset.
       producerStateSnapshot: this.deps.producerState?.segmentSnapshot?.(this.topicId, this.partition, take.map((e) => e.batch)),

@@ -132,6 +132,16 @@ export const MIGRATIONS: readonly Migration[] = [
       `ALTER TABLE segments ADD COLUMN agent_id TEXT`,
     ],
   },
+  {
+    version: 5,
+    name: 'segment records epoch',
+    steps: [
+      // The leader epoch stamped in the segment's batches, which differs from leader_epoch (the
+      // committer's, for fencing) when a new leader uploads the tail it recovered from its
+      // predecessor's WAL. The leader-epoch history (OffsetForLeaderEpoch) is built from it.
+      `ALTER TABLE segments ADD COLUMN records_epoch INTEGER`,
+    ],
+  },
 ];
 
 /** Arbitrary constant naming StreamHouse's migration lock among PostgreSQL advisory locks. */

@@ -7,7 +7,7 @@ import { toBigInt, toNumber } from './sql.js';
 import type { NewSegment, ProducerStateSnapshot, SegmentRecord, SegmentStore } from './types.js';
 
 export const SEGMENT_COLUMNS =
-  'topic_id, partition_index, base_offset, last_offset, size_bytes, max_timestamp, object_key, leader_epoch, created_at';
+  'topic_id, partition_index, base_offset, last_offset, size_bytes, max_timestamp, object_key, leader_epoch, records_epoch, created_at';
 
 export function segmentFromRow(r: Row): SegmentRecord {
   return {
@@ -19,6 +19,7 @@ export function segmentFromRow(r: Row): SegmentRecord {
     maxTimestamp: toBigInt(r.max_timestamp),
     objectKey: String(r.object_key),
     leaderEpoch: toNumber(r.leader_epoch),
+    ...(r.records_epoch !== null && r.records_epoch !== undefined ? { recordsEpoch: toNumber(r.records_epoch) } : {}),
     createdAt: toNumber(r.created_at),
   };
 }
@@ -59,8 +60,8 @@ export class SqlSegmentStore implements SegmentStore {
       }
       await tx.run(
         `INSERT INTO segments (topic_id, partition_index, base_offset, last_offset, size_bytes, max_timestamp,
-                               object_key, leader_epoch, created_at, producer_state, agent_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+                               object_key, leader_epoch, created_at, producer_state, agent_id, records_epoch)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
         [
           topicId,
           s.partition,
@@ -73,6 +74,7 @@ export class SqlSegmentStore implements SegmentStore {
           s.createdAt,
           s.producerStateSnapshot ?? null,
           s.agentId ?? null,
+          s.recordsEpoch ?? null,
         ],
       );
     });

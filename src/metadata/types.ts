@@ -69,7 +69,13 @@ export interface SegmentRecord {
   sizeBytes: number;
   maxTimestamp: bigint;
   objectKey: string;
+  /** The committing leader's epoch (the commit is fenced on it). */
   leaderEpoch: number;
+  /**
+   * The partition leader epoch in the segment's batches (all alike). Lower than leaderEpoch when a
+   * new leader uploads its predecessor's recovered tail; absent on rows from before schema 5.
+   */
+  recordsEpoch?: number;
   /** Wall-clock ms. */
   createdAt: number;
 }

@@ -120,6 +120,6 @@ test('kill -9 of an agent: producers and consumer groups carry on, every acked r
     `# failover: first ack after kill -9 in ${failoverMs} ms (killed ${killedAt - rdStarted} ms after the librdkafka clients started, ` +
       `first librdkafka group read after ${Math.round(rdReads[0]!.at! * 1000 - rdStarted)} ms); ${acked.length} kafkajs + ${rdAcked.length} librdkafka records acked; ` +
       `kafkajs group ${group.delivered} deliveries (${deliveredAtKill} before the kill), ${group.commitErrors} commits failed, crashes ${JSON.stringify(group.crashes)}, ` +
-      `restarts by the test ${group.events.filter((e) => e.includes('restarted by the test')).length}`,
+      `restarts by the test ${group.events.filter((e) => e.includes('restarted by the test')).length} ${JSON.stringify(group.events.filter((e) => e.includes('commits fail')))}`,
   );
 });

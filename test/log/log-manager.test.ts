@@ -14,7 +14,8 @@ import { PROFILES } from '../../src/log/topic-config.js';
 import { segmentKey } from '../../src/log/segment-format.js';
 import { FetchSessionCache } from '../../src/log/fetch-sessions.js';
 import { silentLogger } from '../../src/observability/logger.js';
-import { buildBatchSync } from '../../src/protocol/records/index.js';
+import { buildBatchSync, patchBatch } from '../../src/protocol/records/index.js';
+import { partitionLeaseResource } from '../../src/metadata/leases.js';
 import { ErrorCode, KafkaError } from '../../src/protocol/errors.js';
 import { ProducerStateManager } from '../../src/coordinator/producer/producer-state-manager.js';
 
@@ -264,6 +265,55 @@ test('cluster mode: a lease that cannot be confirmed (store unreachable) keeps t
     assert.equal((await again.append(batch(1), appendOpts).durable).baseOffset, 1n);
     assert.equal((await again.append(batch(1), appendOpts).durable).baseOffset, 1n, 'a retried batch is answered as a duplicate');
     await logs.close();
+    await objects.close();
+    await store.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("cluster mode: a predecessor's recovered tail keeps its own epoch in the leader-epoch history after a reopen", async () => {
+  // Regression (fencing system test): the successor committed the tail it recovered from the
+  // previous leader's WAL (records of epoch 1) in a row of its own epoch 2; a later open rebuilt
+  // the epoch history from the rows, so OffsetForLeaderEpoch(1) ended where the recovered tail
+  // began, and librdkafka truncated its position back there (records delivered again).
+  const dir = mkdtempSync(join(tmpdir(), 'sh-epoch-history-'));
+  try {
+    const { store, objects, topic } = await setup(dir);
+    const resource = partitionLeaseResource(topic.id, 0);
+    const first = (await store.leases.acquire(resource, 'agent-a', 60_000))!;
+    await store.leases.release(resource, 'agent-a', first.epoch);
+    const lease = (await store.leases.acquire(resource, 'agent-b', 60_000))!;
+    assert.equal(lease.epoch, first.epoch + 1);
+    // The predecessor's unflushed batch, offsets 0-2 of its epoch.
+    const recovered = buildBatchSync({ records: [0, 1, 2].map((i) => ({ value: Buffer.from(`old-${i}`) })) });
+    patchBatch(recovered, 0n, first.epoch);
+    const walRecord = { topicId: topic.id, partition: 0, baseOffset: 0n, lastOffset: 2n, leaderEpoch: first.epoch, data: recovered, position: { file: 1, offset: 0, end: recovered.length } };
+    const open = async (records: (typeof walRecord)[]) => {
+      const wal = await openWal(join(dir, 'wal'), PROFILES.balanced, log);
+      const leadership = { agentId: 'agent-b', leaseFor: async () => lease.epoch, isValid: () => true, recoveryRecords: async () => records, lost: () => undefined };
+      const logs = new PartitionLogManager({ store, objects, wal, brokerProfile: PROFILES.balanced, log, orphanCheckMs: 0, leadership });
+      await logs.recover();
+      return logs;
+    };
+    const logs = await open([walRecord]);
+    const p = await logs.partition(topic, 0);
+    assert.equal((await p.append(buildBatchSync({ records: [{ value: Buffer.from('new') }] }), appendOpts).durable).baseOffset, 3n);
+    const expected = { leaderEpoch: first.epoch, endOffset: 3n };
+    assert.deepEqual(p.endOffsetForEpoch(first.epoch), expected);
+    await logs.close(); // uploads the new batch: two segments, of epochs 1 and 2
+
+    const rows = await store.segments.listSegments(topic.id, 0);
+    assert.deepEqual(
+      rows.map((r) => [r.baseOffset, r.leaderEpoch, r.recordsEpoch]),
+      [
+        [0n, lease.epoch, first.epoch],
+        [3n, lease.epoch, lease.epoch],
+      ],
+    );
+    const reopened = await open([]);
+    assert.deepEqual((await reopened.partition(topic, 0)).endOffsetForEpoch(first.epoch), expected, 'the history survives the reopen');
+    await reopened.close();
     await objects.close();
     await store.close();
   } finally {
