@@ -245,16 +245,8 @@ export async function consumeThrough(ports: number[], topic: string, group: stri
   const pending = new Map<number, bigint>(); // per partition: next offset of the last commit that failed
   const lastRead = new Map<number, bigint>();
   let current: Consumer | undefined;
-  /**
-   * Consumers being stopped (by the test, or by kafkajs after a crash). kafkajs resolves
-   * commitOffsets without committing once its runner is not running (src/consumer/runner.js
-   * commitOffsets: `if (!this.running) return`, also inside its retry loop), so a commit that
-   * resolves on a leaving consumer is not counted as acknowledged.
-   */
-  const leaving = new WeakSet<Consumer>();
   const disconnect = async (c: Consumer | undefined) => {
     if (!c) return;
-    leaving.add(c);
     await c.disconnect().catch(() => undefined);
   };
   let stopped = false;
@@ -283,12 +275,11 @@ export async function consumeThrough(ports: number[], topic: string, group: stri
         const c = current!;
         try {
           await c.commitOffsets([{ topic, partition, offset: String(next) }]);
-          if (leaving.has(c)) throw new Error('the consumer stopped before the commit was acknowledged');
+          if ((run.committed.get(partition) ?? 0n) < next) throw new Error('kafkajs resolved a commit the broker did not acknowledge');
         } catch (err) {
           commitFailed(err);
           throw err;
         }
-        ack(partition, next);
       }
     },
     lastDeliveryAt: Date.now(),
@@ -329,12 +320,17 @@ export async function consumeThrough(ports: number[], topic: string, group: stri
     current = consumer;
     consumer.on(consumer.events.GROUP_JOIN, (e) => void run.events.push(`+${Date.now() - t0}ms join ${e.payload.memberId} ${JSON.stringify(e.payload.memberAssignment)}`));
     consumer.on(consumer.events.REQUEST_TIMEOUT, (e) => void run.events.push(`+${Date.now() - t0}ms request timeout ${e.payload.apiName} to ${e.payload.broker}`));
+    // The one reliable acknowledgement: kafkajs emits COMMIT_OFFSETS only after the coordinator
+    // answered the OffsetCommit without error. Its commitOffsets() promise also resolves, without
+    // any request, when the runner is stopping or restarting after a crash (runner.js
+    // commitOffsets: `if (!this.running) return`, also inside its retry loop).
+    consumer.on(consumer.events.COMMIT_OFFSETS, (e) => {
+      for (const t of e.payload.topics) for (const p of t.partitions) ack(p.partition, BigInt(String(p.offset)));
+    });
     consumer.on(consumer.events.STOP, () => {
-      leaving.add(consumer);
       run.events.push(`+${Date.now() - t0}ms stop`);
     });
     consumer.on(consumer.events.CRASH, (e) => {
-      if (!e.payload.restart) leaving.add(consumer);
       run.events.push(`+${Date.now() - t0}ms crash ${e.payload.error.name}: ${e.payload.error.message} restart=${e.payload.restart}`);
       run.crashes.push(`${e.payload.error.name}: ${e.payload.error.message}${e.payload.restart ? '' : ' (replaced)'}`);
       // A non-retriable error ends a kafkajs consumer for good; the group goes on with a new one.
@@ -357,7 +353,8 @@ export async function consumeThrough(ports: number[], topic: string, group: stri
           let acknowledged = false;
           try {
             await consumer.commitOffsets([{ topic, partition, offset: String(offset + 1n) }]);
-            acknowledged = !leaving.has(consumer);
+            acknowledged = (run.committed.get(partition) ?? 0n) >= offset + 1n; // see COMMIT_OFFSETS
+            if (!acknowledged) commitFailed(new Error('kafkajs resolved a commit the broker did not acknowledge (its runner is stopping)'));
             if (Date.now() - commitStart > 5000) run.events.push(`+${Date.now() - t0}ms commit of ${partition}@${offset} took ${Date.now() - commitStart} ms`);
           } catch (err) {
             commitFailed(err);
@@ -366,9 +363,7 @@ export async function consumeThrough(ports: number[], topic: string, group: stri
             // Not acknowledged (coordinator away, rebalance, consumer stopping): the record may legitimately come again.
             run.commitErrors++;
             pending.set(partition, offset + 1n);
-            return;
           }
-          ack(partition, offset + 1n);
         },
       });
     } catch (err) {
