@@ -379,6 +379,33 @@ export async function consumeThrough(ports: number[], topic: string, group: stri
 }
 
 /**
+ * Both consumer groups of a disruption test: each passes its group checks, and each consumed before
+ * the disruption began (kafkajs: `deliveredBefore` deliveries) and after it ended (`[from, to]`,
+ * wall-clock ms). Returns the librdkafka group's reads by "partition:offset".
+ */
+export async function assertGroupsConsumedThrough(
+  what: string,
+  kafkajsGroup: GroupRun,
+  deliveredBefore: number,
+  rdGroup: RdkafkaGroupRun,
+  window: { from: number; to: number },
+  ports: number[],
+  topic: string,
+  acked: string[],
+  ends: bigint[],
+): Promise<Map<string, string | null>> {
+  assert.ok(deliveredBefore > 0, `the kafkajs group was consuming when the ${what} began`);
+  await assertConsumedThrough(kafkajsGroup, ports, topic, acked, ends);
+  assert.ok(kafkajsGroup.delivered > deliveredBefore, `the kafkajs group consumed after the ${what}`);
+  const read = await assertRdkafkaConsumedThrough(rdGroup, ports, topic, acked, ends);
+  const reads = (await rdGroup.result).messages!;
+  const before = reads.filter((m) => m.at! * 1000 < window.from).length;
+  const after = reads.filter((m) => m.at! * 1000 > window.to).length;
+  assert.ok(before > 0 && after > 0, `the librdkafka group consumed before and after the ${what} (${before} and ${after} of ${reads.length})`);
+  return read;
+}
+
+/**
  * After the producers are done: the group eventually saw every acked record, its acknowledged
  * commits reach the log end of every partition and the cluster stores exactly those offsets, and no
  * record came again after a commit past it was acknowledged (redelivery of uncommitted records is

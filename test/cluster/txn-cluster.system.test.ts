@@ -139,25 +139,8 @@ test('transactions survive kill -9 of the transaction coordinator\'s agent', { t
   assert.ok(others.length > 0, 'the coordinator\'s agent is not the only leader');
 
   const input = await produceInput(c.livePorts(), 'input', PARTITIONS, 'ck-', 400);
-  let killedAt = 0;
-  const r = await runEosLoop({
-    ports: () => c.livePorts(),
-    input: 'input',
-    output: 'output',
-    outputPartitions: PARTITIONS,
-    transactionalId: txn.key,
-    groupId: group.key,
-    expected: input.length,
-    chunk: 10,
-    abortEvery: 5,
-    pauseMs: 20,
-    // Kill between sendOffsets and EndTxn: the transaction is Ongoing at the coordinator that dies.
-    beforeCommit: async (n) => {
-      if (n !== 12 || killedAt) return;
-      c.kill9(txn.port);
-      killedAt = Date.now();
-    },
-  });
+  // Killed between sendOffsets and EndTxn: the transaction is Ongoing at the coordinator that dies.
+  const { r, killedAt } = await loopKillingBeforeCommit(c, input.length, txn.key, group.key, txn.port);
   assert.ok(killedAt > 0, 'the coordinator\'s agent was killed during the loop');
   const newCoordinator = await until('another agent coordinating the transactional id', async () => {
     const p = await coordinatorPortOf(c.url, txn.key);
@@ -172,6 +155,29 @@ test('transactions survive kill -9 of the transaction coordinator\'s agent', { t
   );
   assert.ok(Number.isFinite(stall.firstCommitMs), 'a transaction committed after the kill');
 });
+
+/** The EOS loop over input -> output, with the agent on `victim` killed just before the 12th commit. */
+async function loopKillingBeforeCommit(c: Awaited<ReturnType<typeof cluster>>, expected: number, transactionalId: string, groupId: string, victim: number) {
+  let killedAt = 0;
+  const r = await runEosLoop({
+    ports: () => c.livePorts(),
+    input: 'input',
+    output: 'output',
+    outputPartitions: PARTITIONS,
+    transactionalId,
+    groupId,
+    expected,
+    chunk: 10,
+    abortEvery: 5,
+    pauseMs: 20,
+    beforeCommit: async (n) => {
+      if (n !== 12 || killedAt) return;
+      c.kill9(victim);
+      killedAt = Date.now();
+    },
+  });
+  return { r, killedAt };
+}
 
 test('kill -9 of an output partition leader mid-transaction: its markers reach the new leader', { timeout: TEST_TIMEOUT }, async () => {
   const started = Date.now();
@@ -192,26 +198,9 @@ test('kill -9 of an output partition leader mid-transaction: its markers reach t
   const victimPartitions = leaders.get('output')!.flatMap((p, q) => (p === victim ? [q] : []));
 
   const input = await produceInput(c.livePorts(), 'input', PARTITIONS, 'lk-', 400);
-  let killedAt = 0;
-  const r = await runEosLoop({
-    ports: () => c.livePorts(),
-    input: 'input',
-    output: 'output',
-    outputPartitions: PARTITIONS,
-    transactionalId: txn.key,
-    groupId: group.key,
-    expected: input.length,
-    chunk: 10,
-    abortEvery: 5,
-    pauseMs: 20,
-    // Records of this transaction are on the victim's partitions; its commit markers must go to
-    // whoever leads them next.
-    beforeCommit: async (n) => {
-      if (n !== 12 || killedAt) return;
-      c.kill9(victim!);
-      killedAt = Date.now();
-    },
-  });
+  // Records of this transaction are on the victim's partitions; its commit markers must go to
+  // whoever leads them next.
+  const { r, killedAt } = await loopKillingBeforeCommit(c, input.length, txn.key, group.key, victim!);
   assert.ok(killedAt > 0, 'the output leader was killed during the loop');
   const moved = await until('the victim\'s output partitions led elsewhere', async () => {
     const now = await leaderPorts(c.url, 'output');
