@@ -118,8 +118,18 @@ async function measureFailover(pg: TestPostgres, kills: number, leaseMs: number)
     for (let k = 0; k < kills; k++) {
       const victimPort = await leaderPort(pg, topic, 0);
       const victim = agents.findIndex((a) => a.port === victimPort);
-      const producer = kafka(ports(), `bench-failover-${k}`).producer({ idempotent: true, maxInFlightRequests: 1 });
-      await producer.connect();
+      // A connect can meet an agent that is still settling; it is not part of the measurement.
+      const producer = await until('a producer connected', async () => {
+        const p = kafka(ports(), `bench-failover-${k}`).producer({ idempotent: true, maxInFlightRequests: 1 });
+        try {
+          await p.connect();
+          return p;
+        } catch (err) {
+          console.error(`# failover sample ${k}: producer connect failed (${(err as Error).message}); trying again`);
+          await p.disconnect().catch(() => undefined);
+          return undefined;
+        }
+      });
       let killedAt = 0;
       let firstAckAfterKill = 0;
       let sent = 0;
@@ -142,7 +152,7 @@ async function measureFailover(pg: TestPostgres, kills: number, leaseMs: number)
           }
         }
       } finally {
-        await producer.disconnect();
+        await producer.disconnect().catch(() => undefined);
       }
       samples.push(firstAckAfterKill - killedAt);
       // The same data dir keeps the agent id: it rejoins and the partitions spread out again.
@@ -179,9 +189,17 @@ async function produceLoad(job: LoadJob, start: () => Promise<number>): Promise<
   const client = kafka(job.ports, `bench-tput-${job.partitions[0]}`);
   const producers = await Promise.all(
     job.partitions.map(async () => {
-      const p = client.producer();
-      await p.connect();
-      return p;
+      for (let attempt = 1; ; attempt++) {
+        const p = client.producer();
+        try {
+          await p.connect();
+          return p;
+        } catch (err) {
+          await p.disconnect().catch(() => undefined);
+          if (attempt >= 10) throw err;
+          await new Promise((r) => setTimeout(r, 500));
+        }
+      }
     }),
   );
   const deadline = await start();
@@ -190,8 +208,12 @@ async function produceLoad(job: LoadJob, start: () => Promise<number>): Promise<
     producers.map(async (p, i) => {
       const messages = Array.from({ length: 100 }, () => ({ value, partition: job.partitions[i]! }));
       while (Date.now() < deadline) {
-        await p.send({ topic: job.topic, acks: -1, messages });
-        records += messages.length;
+        try {
+          await p.send({ topic: job.topic, acks: -1, messages });
+          records += messages.length; // only what was acknowledged counts
+        } catch {
+          // a leader moving while the cluster settles; kafkajs gave up on this send
+        }
       }
     }),
   );
