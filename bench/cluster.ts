@@ -253,6 +253,9 @@ async function measureThroughput(pg: TestPostgres, size: number, seconds: number
   const topic = `bench-tput-${size}`;
   const partitions = 12;
   try {
+    // Agents of the previous run (killed) count as live until their lease runs out; a new agent
+    // would place partitions on them meanwhile.
+    await until('the previous run\'s agents expired', async () => Number((await query<{ n: string }>(pg.url, LIVE_SQL, [leaseMs]))[0]!.n) === 0, 3 * leaseMs + 30_000);
     for (let i = 0; i < size; i++) agents.push(await startListening({ root, index: i, metadataUrl: pg.url, leaseMs }));
     const ports = agents.map((a) => a.port);
     await createTopic(ports, topic, partitions);
