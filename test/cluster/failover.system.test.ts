@@ -5,12 +5,9 @@
 // Afterwards every acknowledged record is readable exactly once (recovered from the dead agent's WAL
 // where needed), both groups saw every one and committed up to the log ends, no record came again
 // after its commit was acknowledged, and the segment rows show one writer per partition and epoch.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { runConfluentKafka } from '../helpers/confluent-kafka.js';
 import {
   assertGroupsConsumedThrough,
@@ -18,47 +15,29 @@ import {
   auditSegments,
   consumeThrough,
   createTopic,
-  killAll,
   logEndOffsets,
   partitionLeader,
   produceUntil,
   rdkafkaConsumeThrough,
-  startAgent,
-  type ChildAgent,
 } from './child-agents.js';
+import { threeAgents } from './three-agents.js';
 
 const LEASE_MS = 3000;
 const TOPIC = 'kill';
 const PARTITIONS = 6;
 
-let pgServer: TestPostgres;
-let root: string;
-const agents: ChildAgent[] = [];
-/** Stops the consumers of a failed test now (a kafkajs consumer would keep the process alive). */
-const stopConsumers: (() => unknown)[] = [];
-
-before(async () => {
-  pgServer = await startPostgres();
-  root = mkdtempSync(join(tmpdir(), 'streamhouse-failover-'));
-  for (let i = 0; i < 3; i++) agents.push(await startAgent({ root, index: i, metadataUrl: pgServer.url, leaseMs: LEASE_MS }));
-});
-
-after(async () => {
-  for (const stop of stopConsumers) await stop();
-  killAll(agents);
-  await pgServer?.stop();
-  rmSync(root, { recursive: true, force: true });
-});
+const cluster = threeAgents('failover', LEASE_MS);
+const { agents, stopConsumers } = cluster;
 
 test('kill -9 of an agent: producers and consumer groups carry on, every acked record is read exactly once, committed offsets hold', async () => {
   const ports = agents.map((a) => a.port);
   const bootstrap = ports.map((p) => `127.0.0.1:${p}`).join(',');
   await createTopic(ports, TOPIC, PARTITIONS);
   // The victim leads partition 0 (and so at least one partition).
-  const victim = await partitionLeader(pgServer.url, agents, TOPIC, 0);
+  const victim = await partitionLeader(cluster.pg.url, agents, TOPIC, 0);
 
   const group = await consumeThrough(ports, TOPIC, 'kill-group');
-  const rdGroup = rdkafkaConsumeThrough(ports, TOPIC, 'kill-rd-group', join(root, 'kill-rd-group.stop'));
+  const rdGroup = rdkafkaConsumeThrough(ports, TOPIC, 'kill-rd-group', join(cluster.root, 'kill-rd-group.stop'));
   stopConsumers.push(() => group.stop(), () => rdGroup.cancel());
   // librdkafka, paced over ~18 s so that it produces before, through and after the kill.
   const rdStarted = Date.now();
@@ -109,7 +88,7 @@ test('kill -9 of an agent: producers and consumer groups carry on, every acked r
 
   await assertReadExactlyOnce(survivors, TOPIC, all, 'kill-readers');
   // Fencing: every segment row names its writer, one writer per partition and epoch, no overlap.
-  await auditSegments(pgServer.url);
+  await auditSegments(cluster.pg.url);
   console.log(
     `# failover: first ack after kill -9 in ${failoverMs} ms (killed ${killedAt - rdStarted} ms after the librdkafka clients started, ` +
       `first librdkafka group read after ${Math.round(rdReads[0]!.at! * 1000 - rdStarted)} ms); ${acked.length} kafkajs + ${rdAcked.length} librdkafka records acked; ` +

@@ -6,12 +6,9 @@
 // (committing each record). Every acknowledged record is then read exactly once, both groups saw
 // every one and committed up to the log ends, and no record came again after its commit was
 // acknowledged.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { runConfluentKafka } from '../helpers/confluent-kafka.js';
 import {
   assertGroupsConsumedThrough,
@@ -20,48 +17,30 @@ import {
   auditSegments,
   consumeThrough,
   createTopic,
-  killAll,
   logEndOffsets,
   partitionLeader,
   produceUntil,
   query,
   rdkafkaConsumeThrough,
-  startAgent,
   until,
-  type ChildAgent,
 } from './child-agents.js';
+import { threeAgents } from './three-agents.js';
 
 const LEASE_MS = 3000;
 const TOPIC = 'pause';
 
-let pgServer: TestPostgres;
-let root: string;
-const agents: ChildAgent[] = [];
-/** Stops the consumers of a failed test now (a kafkajs consumer would keep the process alive). */
-const stopConsumers: (() => unknown)[] = [];
-
-before(async () => {
-  pgServer = await startPostgres();
-  root = mkdtempSync(join(tmpdir(), 'streamhouse-fencing-'));
-  for (let i = 0; i < 3; i++) agents.push(await startAgent({ root, index: i, metadataUrl: pgServer.url, leaseMs: LEASE_MS }));
-});
-
-after(async () => {
-  for (const stop of stopConsumers) await stop();
-  killAll(agents);
-  await pgServer?.stop();
-  rmSync(root, { recursive: true, force: true });
-});
+const cluster = threeAgents('fencing', LEASE_MS);
+const { agents, stopConsumers } = cluster;
 
 test('SIGSTOP of a leader past its lease, then SIGCONT: fenced, drops its partitions, rejoins; acked records read exactly once, consumer groups hold their offsets', async () => {
   const ports = agents.map((a) => a.port);
   // Short segments, so the paused agent has uploads due the moment it resumes.
   await createTopic(ports, TOPIC, 6, [{ name: 'segment.ms', value: '500' }]);
-  const victim = await partitionLeader(pgServer.url, agents, TOPIC, 0);
-  const [{ agent_id: victimId }] = await query<{ agent_id: string }>(pgServer.url, 'SELECT agent_id FROM agents WHERE port = $1', [victim.port]);
+  const victim = await partitionLeader(cluster.pg.url, agents, TOPIC, 0);
+  const [{ agent_id: victimId }] = await query<{ agent_id: string }>(cluster.pg.url, 'SELECT agent_id FROM agents WHERE port = $1', [victim.port]);
 
   const group = await consumeThrough(ports, TOPIC, 'pause-group');
-  const rdGroup = rdkafkaConsumeThrough(ports, TOPIC, 'pause-rd-group', join(root, 'pause-rd-group.stop'));
+  const rdGroup = rdkafkaConsumeThrough(ports, TOPIC, 'pause-rd-group', join(cluster.root, 'pause-rd-group.stop'));
   stopConsumers.push(() => group.stop(), () => rdGroup.cancel());
 
   let pausedAt = 0;
@@ -92,7 +71,7 @@ test('SIGSTOP of a leader past its lease, then SIGCONT: fenced, drops its partit
     }
   });
   // What the victim led when paused: the partitions it wrote segments for under its epochs.
-  const heldAtPause = await query<{ topic_id: string; partition_index: number; leader_epoch: number }>(pgServer.url, 'SELECT DISTINCT topic_id, partition_index, leader_epoch FROM segments WHERE agent_id = $1 AND created_at < $2', [victimId, pausedAt]);
+  const heldAtPause = await query<{ topic_id: string; partition_index: number; leader_epoch: number }>(cluster.pg.url, 'SELECT DISTINCT topic_id, partition_index, leader_epoch FROM segments WHERE agent_id = $1 AND created_at < $2', [victimId, pausedAt]);
 
   const rd = await rdkafka;
   const produced = rd.results[0]!;
@@ -103,21 +82,21 @@ test('SIGSTOP of a leader past its lease, then SIGCONT: fenced, drops its partit
   await until('the resumed agent reports the lost lease', async () => /lease lost|segment commit fenced/.test(victim.output.join('')), 15_000);
   // It committed nothing under the epochs it held once paused: its rows at those epochs predate the pause.
   const late = await query<{ partition_index: number; leader_epoch: number; base_offset: string }>(
-    pgServer.url,
+    cluster.pg.url,
     'SELECT partition_index, leader_epoch, base_offset FROM segments WHERE agent_id = $1 AND created_at >= $2 AND leader_epoch IN (SELECT leader_epoch FROM segments WHERE agent_id = $1 AND created_at < $2)',
     [victimId, pausedAt],
   );
   assert.deepEqual(late, [], 'no segment committed by the paused agent under its old epochs after the pause');
   // Someone else took each partition it held, at a higher epoch.
   for (const h of heldAtPause) {
-    const [row] = await query<{ leader_epoch: number }>(pgServer.url, 'SELECT leader_epoch FROM partitions WHERE topic_id = $1 AND partition_index = $2', [h.topic_id, h.partition_index]);
+    const [row] = await query<{ leader_epoch: number }>(cluster.pg.url, 'SELECT leader_epoch FROM partitions WHERE topic_id = $1 AND partition_index = $2', [h.topic_id, h.partition_index]);
     assert.ok(row!.leader_epoch > h.leader_epoch, `partition ${h.partition_index} moved on from epoch ${h.leader_epoch}`);
   }
   // It rejoins: heartbeating again and given partitions back by placement, under new epochs.
   const rejoined = await until(
     'the resumed agent leads partitions again',
     async () => {
-      const rows = await query<{ partition_index: number; leader_epoch: number }>(pgServer.url, 'SELECT partition_index, leader_epoch FROM partitions WHERE leader_agent = $1', [victimId]);
+      const rows = await query<{ partition_index: number; leader_epoch: number }>(cluster.pg.url, 'SELECT partition_index, leader_epoch FROM partitions WHERE leader_agent = $1', [victimId]);
       return rows.length > 0 ? rows : undefined;
     },
     30_000,
@@ -155,7 +134,7 @@ test('SIGSTOP of a leader past its lease, then SIGCONT: fenced, drops its partit
     assert.ok(v?.startsWith('r'), `librdkafka's acked record at ${d.partition}:${d.offset} is readable (got ${v})`);
   }
   assert.equal(new Set(rdValues).size, rdValues.length, 'no librdkafka record stored twice');
-  await auditSegments(pgServer.url);
+  await auditSegments(cluster.pg.url);
   console.log(
     `# pause: ${acked.length} kafkajs + ${rdAcked.length} librdkafka records acked; paused ${resumedAt - pausedAt} ms; ${rejoined.length} partitions back on the resumed agent; ` +
       `epochs of partition 0 ${epochStarts[0]!.map((e) => `${e.epoch}@${e.startOffset}`).join(' ')}; kafkajs group ${group.delivered} deliveries (${deliveredAtPause} before the pause), ${group.commitErrors} commits failed, crashes ${JSON.stringify(group.crashes)}; ` +

@@ -9,12 +9,9 @@
 // the server is away); the agents reconnect and settle on their own; every acknowledged record is
 // read exactly once, both groups saw every one and committed up to the log ends, and no record came
 // again after its commit was acknowledged.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startPostgres, type TestPostgres } from '../helpers/postgres.js';
 import { runConfluentKafka } from '../helpers/confluent-kafka.js';
 import {
   assertGroupsConsumedThrough,
@@ -22,44 +19,26 @@ import {
   auditSegments,
   consumeThrough,
   createTopic,
-  killAll,
   logEndOffsets,
   produceUntil,
   query,
   rdkafkaConsumeThrough,
-  startAgent,
   until,
-  type ChildAgent,
 } from './child-agents.js';
+import { threeAgents } from './three-agents.js';
 
 const LEASE_MS = 3000;
 const DOWN_MS = Number(process.env.STREAMHOUSE_TEST_PG_DOWN_MS ?? 4000);
 const TOPIC = 'pgdown';
 
-let pgServer: TestPostgres;
-let root: string;
-const agents: ChildAgent[] = [];
-/** Stops the consumers of a failed test now (a kafkajs consumer would keep the process alive). */
-const stopConsumers: (() => unknown)[] = [];
-
-before(async () => {
-  pgServer = await startPostgres();
-  root = mkdtempSync(join(tmpdir(), 'streamhouse-pgrestart-'));
-  for (let i = 0; i < 3; i++) agents.push(await startAgent({ root, index: i, metadataUrl: pgServer.url, leaseMs: LEASE_MS }));
-});
-
-after(async () => {
-  for (const stop of stopConsumers) await stop();
-  killAll(agents);
-  await pgServer?.stop();
-  rmSync(root, { recursive: true, force: true });
-});
+const cluster = threeAgents('pgrestart', LEASE_MS);
+const { agents, stopConsumers } = cluster;
 
 test('PostgreSQL restart: producers and consumer groups keep going, agents recover on their own, every acked record read exactly once, committed offsets hold', async () => {
   const ports = agents.map((a) => a.port);
   await createTopic(ports, TOPIC, 6, [{ name: 'segment.ms', value: '500' }]);
   const group = await consumeThrough(ports, TOPIC, 'pgdown-group');
-  const rdGroup = rdkafkaConsumeThrough(ports, TOPIC, 'pgdown-rd-group', join(root, 'pgdown-rd-group.stop'));
+  const rdGroup = rdkafkaConsumeThrough(ports, TOPIC, 'pgdown-rd-group', join(cluster.root, 'pgdown-rd-group.stop'));
   stopConsumers.push(() => group.stop(), () => rdGroup.cancel());
 
   let restartStarted = 0;
@@ -80,7 +59,7 @@ test('PostgreSQL restart: producers and consumer groups keep going, agents recov
       restartStarted = Date.now();
       deliveredAtRestart = group.delivered;
       // Off the producer's path: pg_ctl runs while sends continue.
-      restarting = new Promise<void>((r) => setTimeout(r, 10)).then(() => pgServer.restart(DOWN_MS)).then(() => {
+      restarting = new Promise<void>((r) => setTimeout(r, 10)).then(() => cluster.pg.restart(DOWN_MS)).then(() => {
         restartDone = Date.now();
       });
     }
@@ -95,12 +74,12 @@ test('PostgreSQL restart: producers and consumer groups keep going, agents recov
   // Every agent still runs, heartbeats again, and the partitions are led by live agents.
   for (const a of agents) assert.equal(a.proc.exitCode, null, `agent on port ${a.port} still runs`);
   await until('three live agents', async () => {
-    const rows = await query<{ n: string }>(pgServer.url, `SELECT count(*) AS n FROM agents WHERE heartbeat_at > (extract(epoch from clock_timestamp()) * 1000)::bigint - $1`, [LEASE_MS]);
+    const rows = await query<{ n: string }>(cluster.pg.url, `SELECT count(*) AS n FROM agents WHERE heartbeat_at > (extract(epoch from clock_timestamp()) * 1000)::bigint - $1`, [LEASE_MS]);
     return Number(rows[0]!.n) === 3;
   });
   await until('every partition led by a live agent', async () => {
     const rows = await query<{ n: string }>(
-      pgServer.url,
+      cluster.pg.url,
       `SELECT count(*) AS n FROM partitions p JOIN agents a ON a.agent_id = p.leader_agent
        WHERE a.heartbeat_at > (extract(epoch from clock_timestamp()) * 1000)::bigint - $1 AND p.lease_expires_at > (extract(epoch from clock_timestamp()) * 1000)::bigint`,
       [LEASE_MS],
@@ -122,7 +101,7 @@ test('PostgreSQL restart: producers and consumer groups keep going, agents recov
   const rdValues = values.filter((v) => v.startsWith('r'));
   assert.equal(new Set(rdValues).size, 600, 'every librdkafka record is stored');
   assert.equal(rdValues.length, 600, 'no librdkafka record stored twice');
-  await auditSegments(pgServer.url);
+  await auditSegments(cluster.pg.url);
   console.log(
     `# pg restart: down ${restartDone - restartStarted} ms; ${acked.length} kafkajs + 600 librdkafka records acked; ` +
       `kafkajs group ${group.delivered} deliveries (${deliveredAtRestart} before the restart), ${group.commitErrors} commits failed, crashes ${JSON.stringify(group.crashes)}; ` +
